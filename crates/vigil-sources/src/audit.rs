@@ -1,0 +1,523 @@
+//! Office 365 Management Activity API records (all content types), as the API returns them, as
+//! Sentinel's `OfficeActivity` table stores them, and with keys lower-cased as some pipelines do.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use vigil_event::{
+    find_value, DeleteMode, Event, EventKind, FileActivity, FileOperation, Format, InboxRule,
+    MailAccessType, MailDelete, MailItemsAccessed, MailSend, MailboxForwarding, NameValue,
+    Outcome, RuleChange, SendMode, SignIn, Source, TransportRule,
+};
+
+use crate::directory::{self, DirectoryView, Target};
+use crate::lenient::{
+    extract_addresses, json_or_string, name_values, normalise_operation,
+    normalise_user, parse_bool, parse_client_ip, value_text, Int, Text,
+};
+use crate::FieldError;
+
+#[derive(Deserialize)]
+struct AuditRecord<'a> {
+    #[serde(borrow, rename = "Id", alias = "id", alias = "OfficeId", alias = "officeid")]
+    id: Option<Text<'a>>,
+    #[serde(
+        borrow,
+        rename = "CreationTime",
+        alias = "creationtime",
+        alias = "TimeGenerated"
+    )]
+    creation_time: Option<Text<'a>>,
+    #[serde(borrow, rename = "Operation", alias = "operation")]
+    operation: Option<Text<'a>>,
+    #[serde(
+        borrow,
+        rename = "Workload",
+        alias = "workload",
+        alias = "OfficeWorkload"
+    )]
+    workload: Option<Text<'a>>,
+    #[serde(borrow, rename = "ResultStatus", alias = "resultstatus")]
+    result_status: Option<Text<'a>>,
+    #[serde(borrow, rename = "UserId", alias = "userid")]
+    user_id: Option<Text<'a>>,
+    #[serde(borrow, rename = "ObjectId", alias = "objectid")]
+    object_id: Option<Text<'a>>,
+    #[serde(borrow, rename = "ClientIP", alias = "clientip")]
+    client_ip: Option<Text<'a>>,
+    #[serde(borrow, rename = "ClientIPAddress", alias = "clientipaddress")]
+    client_ip_address: Option<Text<'a>>,
+    #[serde(borrow, rename = "Client_IPAddress", alias = "client_ipaddress")]
+    client_ip_underscore: Option<Text<'a>>,
+    #[serde(borrow, rename = "ActorIpAddress", alias = "actoripaddress")]
+    actor_ip: Option<Text<'a>>,
+    #[serde(borrow, rename = "UserAgent", alias = "useragent")]
+    user_agent: Option<Text<'a>>,
+    #[serde(borrow, rename = "ExtendedProperties", alias = "extendedproperties")]
+    extended_properties: Option<&'a RawValue>,
+    #[serde(borrow, rename = "ModifiedProperties", alias = "modifiedproperties")]
+    modified_properties: Option<&'a RawValue>,
+    #[serde(borrow, rename = "Parameters", alias = "parameters")]
+    parameters: Option<&'a RawValue>,
+    #[serde(borrow, rename = "OperationProperties", alias = "operationproperties")]
+    operation_properties: Option<&'a RawValue>,
+    #[serde(borrow, rename = "Folders", alias = "folders")]
+    folders: Option<&'a RawValue>,
+    #[serde(borrow, rename = "AffectedItems", alias = "affecteditems")]
+    affected_items: Option<&'a RawValue>,
+    #[serde(borrow, rename = "Item", alias = "item")]
+    item: Option<&'a RawValue>,
+    #[serde(borrow, rename = "Target", alias = "target")]
+    target: Option<&'a RawValue>,
+    #[serde(borrow, rename = "ErrorNumber", alias = "errornumber")]
+    error_number: Option<Text<'a>>,
+    #[serde(borrow, rename = "ErrorCode", alias = "errorcode")]
+    error_code: Option<Text<'a>>,
+    #[serde(borrow, rename = "LogonError", alias = "logonerror")]
+    logon_error: Option<Text<'a>>,
+    #[serde(borrow, rename = "InterSystemsId", alias = "intersystemsid")]
+    inter_systems_id: Option<Text<'a>>,
+    #[serde(borrow, rename = "IntraSystemId", alias = "intrasystemid")]
+    intra_system_id: Option<Text<'a>>,
+    #[serde(borrow, rename = "ApplicationId", alias = "applicationid")]
+    application_id: Option<Text<'a>>,
+    #[serde(borrow, rename = "AppId", alias = "appid")]
+    app_id: Option<Text<'a>>,
+    #[serde(borrow, rename = "ClientAppId", alias = "clientappid")]
+    client_app_id: Option<Text<'a>>,
+    #[serde(borrow, rename = "ClientInfoString", alias = "clientinfostring")]
+    client_info: Option<Text<'a>>,
+    #[serde(rename = "OperationCount", alias = "operationcount", default)]
+    operation_count: Int,
+    #[serde(borrow, rename = "MailboxOwnerUPN", alias = "mailboxownerupn")]
+    mailbox_owner: Option<Text<'a>>,
+    #[serde(borrow, rename = "SiteUrl", alias = "siteurl")]
+    site_url: Option<Text<'a>>,
+    #[serde(borrow, rename = "SourceFileName", alias = "sourcefilename")]
+    source_file_name: Option<Text<'a>>,
+    #[serde(borrow, rename = "TargetUserOrGroupName", alias = "targetuserorgroupname")]
+    target_user_or_group: Option<Text<'a>>,
+}
+
+fn text<'s>(t: &'s Option<Text>) -> Option<&'s str> {
+    t.as_ref().map(Text::as_str).filter(|s| !s.trim().is_empty())
+}
+
+fn boxed(t: &Option<Text>) -> Option<Box<str>> {
+    text(t).map(|s| s.trim().into())
+}
+
+/// Parses one Management Activity API or OfficeActivity record.
+pub fn parse(raw: &str, format: Format) -> Result<Event, FieldError> {
+    let rec: AuditRecord = serde_json::from_str(raw).map_err(FieldError::json)?;
+    let operation_raw = text(&rec.operation).ok_or(FieldError::missing("Operation"))?;
+    let time_text = text(&rec.creation_time).ok_or(FieldError::missing("CreationTime"))?;
+    let time = vigil_event::time::parse_timestamp(time_text)
+        .map_err(|reason| FieldError::new("CreationTime", reason))?;
+    let id: Box<str> = match text(&rec.id) {
+        Some(id) => id.trim().into(),
+        None => return Err(FieldError::missing("Id")),
+    };
+    let operation = normalise_operation(operation_raw);
+    let extended = name_values(rec.extended_properties);
+    let ip = [
+        &rec.client_ip,
+        &rec.client_ip_address,
+        &rec.client_ip_underscore,
+        &rec.actor_ip,
+    ]
+    .into_iter()
+    .find_map(|t| text(t).and_then(parse_client_ip));
+    let user_agent = boxed(&rec.user_agent)
+        .or_else(|| find_value(&extended, "UserAgent").map(|s| s.trim().into()))
+        .filter(|s: &Box<str>| !s.is_empty());
+    let outcome = match text(&rec.result_status).map(|s| s.trim().to_ascii_lowercase()) {
+        Some(s) if matches!(s.as_str(), "success" | "succeeded" | "true" | "partiallysucceeded") => {
+            Outcome::Success
+        }
+        Some(s) if matches!(s.as_str(), "failed" | "failure" | "false") => Outcome::Failure,
+        _ => Outcome::Unknown,
+    };
+    let mut event = Event {
+        id,
+        alias_ids: Vec::new(),
+        time,
+        source: Source::Audit,
+        format,
+        operation: operation.into(),
+        workload: boxed(&rec.workload),
+        outcome,
+        user: text(&rec.user_id).and_then(normalise_user),
+        ip,
+        user_agent,
+        request_id: boxed(&rec.intra_system_id),
+        correlation_id: boxed(&rec.inter_systems_id),
+        kind: EventKind::Generic,
+        enrichment: Default::default(),
+        late: false,
+        raw: Arc::from(raw),
+    };
+    event.kind = classify(&rec, &mut event, &extended);
+    Ok(event)
+}
+
+fn classify(rec: &AuditRecord, event: &mut Event, extended: &[NameValue]) -> EventKind {
+    let op = event.operation.to_ascii_lowercase();
+    match op.as_str() {
+        "userloggedin" | "userloginfailed" | "passwordlogoninitialauthusingpassword" => {
+            sign_in(rec, event, extended, &op)
+        }
+        "new-inboxrule" | "set-inboxrule" | "remove-inboxrule" | "enable-inboxrule"
+        | "disable-inboxrule" | "updateinboxrules" => inbox_rule(rec, event, &op),
+        "set-mailbox" => mailbox_forwarding(rec).unwrap_or(EventKind::Generic),
+        "new-transportrule" | "set-transportrule" => transport_rule(rec),
+        "send" | "sendas" | "sendonbehalf" => {
+            let item = json_or_string(rec.item);
+            let item_field = |name: &str| {
+                item.as_ref()
+                    .and_then(|v| v.as_object())
+                    .and_then(|o| crate::lenient::get_ci(o, name))
+                    .map(value_text)
+                    .filter(|s| !s.is_empty())
+                    .map(Into::into)
+            };
+            EventKind::MailSend(MailSend {
+                mode: match op.as_str() {
+                    "send" => SendMode::Send,
+                    "sendas" => SendMode::SendAs,
+                    _ => SendMode::SendOnBehalf,
+                },
+                mailbox: text(&rec.mailbox_owner).and_then(normalise_user),
+                subject: item_field("Subject"),
+                internet_message_id: item_field("InternetMessageId"),
+                client_app_id: boxed(&rec.client_app_id),
+            })
+        }
+        "mailitemsaccessed" => {
+            let props = name_values(rec.operation_properties);
+            let access_type = match find_value(&props, "MailAccessType") {
+                Some(v) if v.eq_ignore_ascii_case("bind") => MailAccessType::Bind,
+                Some(v) if v.eq_ignore_ascii_case("sync") => MailAccessType::Sync,
+                _ => MailAccessType::Unknown,
+            };
+            let item_count = json_or_string(rec.folders)
+                .map(|v| count_folder_items(&v))
+                .unwrap_or(0);
+            EventKind::MailItemsAccessed(MailItemsAccessed {
+                access_type,
+                operation_count: rec.operation_count.0.unwrap_or(1).max(1) as u64,
+                item_count,
+                throttled: find_value(&props, "IsThrottled")
+                    .and_then(parse_bool)
+                    .unwrap_or(false),
+                mailbox: text(&rec.mailbox_owner).and_then(normalise_user),
+                app_id: boxed(&rec.app_id).or_else(|| boxed(&rec.client_app_id)),
+                client_info: boxed(&rec.client_info),
+            })
+        }
+        "softdelete" | "harddelete" | "movetodeleteditems" => {
+            let items = json_or_string(rec.affected_items);
+            let (item_count, subjects) = match &items {
+                Some(serde_json::Value::Array(list)) => (
+                    list.len() as u64,
+                    list.iter()
+                        .filter_map(|i| i.as_object())
+                        .filter_map(|o| crate::lenient::get_ci(o, "Subject"))
+                        .map(|s| value_text(s).into())
+                        .take(20)
+                        .collect(),
+                ),
+                _ => (rec.operation_count.0.unwrap_or(1).max(1) as u64, Vec::new()),
+            };
+            EventKind::MailDelete(MailDelete {
+                mode: match op.as_str() {
+                    "softdelete" => DeleteMode::SoftDelete,
+                    "harddelete" => DeleteMode::HardDelete,
+                    _ => DeleteMode::MoveToDeletedItems,
+                },
+                item_count,
+                mailbox: text(&rec.mailbox_owner).and_then(normalise_user),
+                subjects,
+            })
+        }
+        "fileaccessed" | "filedownloaded" | "filesyncdownloadedfull" | "fileuploaded"
+        | "filedeleted" | "sharingset" | "anonymouslinkcreated" => {
+            EventKind::FileActivity(FileActivity {
+                operation: match op.as_str() {
+                    "fileaccessed" => FileOperation::Accessed,
+                    "filedownloaded" => FileOperation::Downloaded,
+                    "filesyncdownloadedfull" => FileOperation::SyncDownloadedFull,
+                    "fileuploaded" => FileOperation::Uploaded,
+                    "filedeleted" => FileOperation::Deleted,
+                    "sharingset" => FileOperation::SharingSet,
+                    _ => FileOperation::AnonymousLinkCreated,
+                },
+                file_name: boxed(&rec.source_file_name),
+                object_url: boxed(&rec.object_id),
+                site_url: boxed(&rec.site_url),
+                site_domain: None,
+                target_user: text(&rec.target_user_or_group).and_then(normalise_user),
+            })
+        }
+        _ => {
+            let modified = name_values(rec.modified_properties);
+            let targets = audit_targets(rec.target);
+            let view = DirectoryView {
+                operation: &event.operation,
+                modified,
+                targets,
+                object_id: text(&rec.object_id),
+            };
+            directory::classify(&view).unwrap_or(EventKind::Generic)
+        }
+    }
+}
+
+fn count_folder_items(v: &serde_json::Value) -> u64 {
+    let Some(folders) = v.as_array() else {
+        return 0;
+    };
+    folders
+        .iter()
+        .filter_map(|f| f.as_object())
+        .filter_map(|f| crate::lenient::get_ci(f, "FolderItems"))
+        .filter_map(|items| items.as_array())
+        .map(|items| items.len() as u64)
+        .sum()
+}
+
+fn audit_targets(raw: Option<&RawValue>) -> Vec<Target> {
+    let Some(serde_json::Value::Array(items)) = json_or_string(raw) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|t| t.as_object())
+        .map(|t| {
+            let id = crate::lenient::get_ci(t, "ID").map(value_text);
+            let kind = crate::lenient::get_ci(t, "Type").map(value_text);
+            Target {
+                upn: (kind.as_deref() == Some("5"))
+                    .then(|| id.clone())
+                    .flatten()
+                    .filter(|u| u.contains('@')),
+                id,
+                name: None,
+                kind,
+            }
+        })
+        .collect()
+}
+
+fn sign_in(rec: &AuditRecord, event: &mut Event, extended: &[NameValue], op: &str) -> EventKind {
+    let error_code = [&rec.error_number, &rec.error_code]
+        .into_iter()
+        .find_map(|t| text(t).and_then(|s| s.trim().parse::<i64>().ok()));
+    // UserLoginFailed arrives with ResultStatus "Success" (the record was written successfully):
+    // the operation, not the status, says whether the logon failed.
+    let succeeded = match op {
+        "userloggedin" => true,
+        "userloginfailed" => false,
+        _ => event.outcome == Outcome::Success,
+    };
+    event.outcome = if succeeded {
+        Outcome::Success
+    } else {
+        Outcome::Failure
+    };
+    EventKind::SignIn(SignIn {
+        succeeded,
+        error_code: error_code.or(Some(0).filter(|_| succeeded)),
+        failure_reason: boxed(&rec.logon_error)
+            .or_else(|| find_value(extended, "LoginError").map(Into::into)),
+        app_id: boxed(&rec.application_id),
+        request_type: find_value(extended, "RequestType").map(Into::into),
+        interactive: None,
+        ..Default::default()
+    })
+}
+
+fn rule_parameters(rec: &AuditRecord) -> Vec<NameValue> {
+    let mut params = name_values(rec.parameters);
+    params.extend(name_values(rec.operation_properties));
+    params
+}
+
+/// Parameters that describe what a rule does or is, rather than what it matches.
+const RULE_META: &[&str] = &[
+    "Name",
+    "Identity",
+    "Mailbox",
+    "Force",
+    "AlwaysDeleteOutlookRulesBlob",
+    "StopProcessingRules",
+    "MoveToFolder",
+    "CopyToFolder",
+    "DeleteMessage",
+    "SoftDeleteMessage",
+    "MarkAsRead",
+    "MarkImportance",
+    "ForwardTo",
+    "RedirectTo",
+    "ForwardAsAttachmentTo",
+    "Enabled",
+    "Priority",
+    "RuleName",
+    "RuleActions",
+    "RuleOperation",
+    "RuleId",
+    "RuleState",
+    "ProviderName",
+    "DomainController",
+    "Confirm",
+    "ErrorAction",
+];
+
+fn inbox_rule(rec: &AuditRecord, event: &Event, op: &str) -> EventKind {
+    let params = rule_parameters(rec);
+    let p = |name: &str| find_value(&params, name).map(str::trim).filter(|s| !s.is_empty());
+    let flag = |name: &str| p(name).and_then(parse_bool).unwrap_or(false);
+    let mut change = match op {
+        "new-inboxrule" => RuleChange::New,
+        "set-inboxrule" => RuleChange::Set,
+        "remove-inboxrule" => RuleChange::Remove,
+        "enable-inboxrule" => RuleChange::Enable,
+        "disable-inboxrule" => RuleChange::Disable,
+        _ => RuleChange::Update,
+    };
+    let mut forward_to = Vec::new();
+    for key in ["ForwardTo", "RedirectTo", "ForwardAsAttachmentTo"] {
+        if let Some(v) = p(key) {
+            forward_to.extend(extract_addresses(v));
+        }
+    }
+    let mut move_to_folder = p("MoveToFolder").map(Into::into);
+    let mut deletes = flag("DeleteMessage") || flag("SoftDeleteMessage");
+    let mut marks_as_read = flag("MarkAsRead");
+    // Outlook's client-side edits (UpdateInboxRules) describe actions in RuleActions, a JSON
+    // string, and the real change in RuleOperation.
+    if let Some(actions) = p("RuleActions") {
+        let parsed: Option<serde_json::Value> = serde_json::from_str(actions).ok();
+        let lower = actions.to_ascii_lowercase();
+        deletes |= lower.contains("delete");
+        marks_as_read |= lower.contains("markasread") || lower.contains("mark as read");
+        forward_to.extend(extract_addresses(actions));
+        if move_to_folder.is_none() {
+            move_to_folder = parsed.as_ref().and_then(find_folder).map(Into::into);
+        }
+    }
+    match p("RuleOperation").map(str::to_ascii_lowercase).as_deref() {
+        Some(o) if o.contains("add") => change = RuleChange::New,
+        Some(o) if o.contains("remove") || o.contains("delete") => change = RuleChange::Remove,
+        Some(o) if o.contains("modify") => change = RuleChange::Set,
+        _ => {}
+    }
+    let rule_name = p("Name").or_else(|| p("RuleName")).or_else(|| {
+        // Set-InboxRule and Remove-InboxRule name the rule as "mailbox\rule".
+        p("Identity").map(|id| id.rsplit('\\').next().unwrap_or(id))
+    });
+    let conditions = params
+        .iter()
+        .filter(|nv| !RULE_META.iter().any(|m| m.eq_ignore_ascii_case(&nv.name)))
+        .cloned()
+        .collect();
+    let mailbox = p("Mailbox")
+        .filter(|m| m.contains('@'))
+        .map(|m| m.to_lowercase().into())
+        .or_else(|| {
+            text(&rec.object_id)
+                .filter(|o| o.contains('@'))
+                .map(|o| o.split('\\').next().unwrap_or(o).to_lowercase().into())
+        })
+        .or_else(|| text(&rec.mailbox_owner).and_then(normalise_user))
+        .or_else(|| event.user.clone());
+    EventKind::InboxRule(InboxRule {
+        change,
+        mailbox,
+        rule_name: rule_name.map(Into::into),
+        forward_to,
+        move_to_folder,
+        deletes,
+        marks_as_read,
+        stops_processing: flag("StopProcessingRules"),
+        conditions,
+        parameters: params,
+    })
+}
+
+fn find_folder(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, val) in o {
+                let kl = k.to_ascii_lowercase();
+                if (kl == "folder" || kl == "folderpath" || kl == "path" || kl == "foldername")
+                    && val.is_string()
+                {
+                    return Some(value_text(val));
+                }
+            }
+            o.values().find_map(find_folder)
+        }
+        serde_json::Value::Array(items) => items.iter().find_map(find_folder),
+        _ => None,
+    }
+}
+
+fn mailbox_forwarding(rec: &AuditRecord) -> Option<EventKind> {
+    let params = name_values(rec.parameters);
+    let has = |name: &str| params.iter().any(|p| p.name.eq_ignore_ascii_case(name));
+    if !has("ForwardingSmtpAddress")
+        && !has("ForwardingAddress")
+        && !has("DeliverToMailboxAndForward")
+    {
+        return None;
+    }
+    let p = |name: &str| find_value(&params, name).map(str::trim).filter(|s| !s.is_empty());
+    let mut forward_to = Vec::new();
+    let mut forwarding_recipient = None;
+    if let Some(v) = p("ForwardingSmtpAddress") {
+        forward_to.extend(extract_addresses(v));
+    }
+    if let Some(v) = p("ForwardingAddress") {
+        let found = extract_addresses(v);
+        if found.is_empty() {
+            forwarding_recipient = Some(v.into());
+        }
+        forward_to.extend(found);
+    }
+    let cleared = forward_to.is_empty() && forwarding_recipient.is_none();
+    Some(EventKind::MailboxForwarding(MailboxForwarding {
+        mailbox: p("Identity")
+            .map(|s| s.to_lowercase().into())
+            .or_else(|| text(&rec.object_id).map(|s| s.to_lowercase().into())),
+        forward_to,
+        forwarding_recipient,
+        deliver_and_forward: p("DeliverToMailboxAndForward").and_then(parse_bool),
+        cleared,
+        parameters: params,
+    }))
+}
+
+fn transport_rule(rec: &AuditRecord) -> EventKind {
+    let params = name_values(rec.parameters);
+    let p = |name: &str| find_value(&params, name).map(str::trim).filter(|s| !s.is_empty());
+    let mut forward_to = Vec::new();
+    for key in [
+        "RedirectMessageTo",
+        "BlindCopyTo",
+        "CopyTo",
+        "AddToRecipients",
+        "AddManagerAsRecipientType",
+    ] {
+        if let Some(v) = p(key) {
+            forward_to.extend(extract_addresses(v));
+        }
+    }
+    EventKind::TransportRule(TransportRule {
+        rule_name: p("Name").or_else(|| p("Identity")).map(Into::into),
+        forward_to,
+        deletes: p("DeleteMessage").and_then(parse_bool).unwrap_or(false),
+        parameters: params,
+    })
+}

@@ -1,0 +1,346 @@
+//! Field types that accept what Microsoft's logs really contain: numbers written as strings,
+//! strings written as numbers, lists delivered as a JSON string, Name/Value pairs in any case.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use vigil_event::{MailAddress, NameValue};
+
+/// Any scalar read as text. Objects and arrays are kept as their JSON text, so a record with an
+/// unexpected shape in one field is still read rather than rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text<'a>(pub Cow<'a, str>);
+
+impl<'a> Text<'a> {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("text")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(if v { "True" } else { "False" })))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                let v = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                let v = Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// An integer written as a number or as a string ("15", " 12 "). Anything else reads as absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Int(pub Option<i64>);
+
+impl<'de> Deserialize<'de> for Int {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Int;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Int, E> {
+                Ok(Int(Some(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Int, E> {
+                Ok(Int(i64::try_from(v).ok()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Int, E> {
+                Ok(Int((v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Int, E> {
+                Ok(Int(v.trim().parse().ok()))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Int, E> {
+                Ok(Int(None))
+            }
+            fn visit_unit<E>(self) -> Result<Int, E> {
+                Ok(Int(None))
+            }
+            fn visit_none<E>(self) -> Result<Int, E> {
+                Ok(Int(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Int, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Int(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Int, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(Int(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A boolean written as true/false, "True"/"False", "1"/"0" or 1/0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bool(pub Option<bool>);
+
+impl<'de> Deserialize<'de> for Bool {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let t = Option::<Text>::deserialize(d)?;
+        Ok(Bool(t.and_then(|t| parse_bool(t.as_str()))))
+    }
+}
+
+pub fn parse_bool(s: &str) -> Option<bool> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("true") || s == "1" || s.eq_ignore_ascii_case("yes") {
+        Some(true)
+    } else if s.eq_ignore_ascii_case("false") || s == "0" || s.eq_ignore_ascii_case("no") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Reads a JSON value that may arrive as itself or as a string holding its JSON text
+/// (`"Parameters": "[{\"Name\":...}]"`).
+pub fn json_or_string(raw: Option<&RawValue>) -> Option<Value> {
+    let raw = raw?;
+    let v: Value = serde_json::from_str(raw.get()).ok()?;
+    match v {
+        Value::String(s) => {
+            let t = s.trim();
+            if t.starts_with('[') || t.starts_with('{') {
+                serde_json::from_str(t).ok()
+            } else {
+                Some(Value::String(s))
+            }
+        }
+        Value::Null => None,
+        other => Some(other),
+    }
+}
+
+/// Renders a JSON scalar as text the way the Name/Value lists mean it.
+pub fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Reads Name/Value pairs from a list (`[{"Name":..,"Value":..}]`, keys in any case, or
+/// Graph's `key`/`value` and `displayName`/`newValue`) whether it arrives as an array or a string.
+pub fn name_values(raw: Option<&RawValue>) -> Vec<NameValue> {
+    match json_or_string(raw) {
+        Some(v) => name_values_of(&v),
+        None => Vec::new(),
+    }
+}
+
+pub fn name_values_of(v: &Value) -> Vec<NameValue> {
+    let Value::Array(items) = v else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| {
+            let obj = item.as_object()?;
+            let mut name = None;
+            let mut value = None;
+            for (k, v) in obj {
+                if k.eq_ignore_ascii_case("name")
+                    || k.eq_ignore_ascii_case("key")
+                    || k.eq_ignore_ascii_case("displayName")
+                {
+                    name = Some(value_text(v));
+                } else if k.eq_ignore_ascii_case("value") || k.eq_ignore_ascii_case("newValue") {
+                    value = Some(value_text(v));
+                }
+            }
+            Some(NameValue {
+                name: name?.into(),
+                value: value.unwrap_or_default().into(),
+            })
+        })
+        .collect()
+}
+
+/// A field of a JSON object, matched case-insensitively.
+pub fn get_ci<'v>(obj: &'v serde_json::Map<String, Value>, key: &str) -> Option<&'v Value> {
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
+/// Reads a client address as the audit log writes it: `1.2.3.4`, `1.2.3.4:50000`,
+/// `[2001:db8::1]:443`, `2001:db8::1`, `::ffff:1.2.3.4`, empty or missing. Values that merely
+/// contain an address (OriginatingServer's `HOST (15.20.1.2)`) are not addresses.
+pub fn parse_client_ip(text: &str) -> Option<IpAddr> {
+    let s = text.trim();
+    if s.is_empty() || s == "-" || s.eq_ignore_ascii_case("<null>") {
+        return None;
+    }
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Some(canonical_ip(ip));
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        let end = rest.find(']')?;
+        let after = &rest[end + 1..];
+        if !(after.is_empty() || after.starts_with(':')) {
+            return None;
+        }
+        return rest[..end].parse::<IpAddr>().ok().map(canonical_ip);
+    }
+    // IPv4 with a port: exactly one colon.
+    if let Some((host, port)) = s.rsplit_once(':') {
+        if !host.contains(':') && port.parse::<u16>().is_ok() {
+            return host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4);
+        }
+    }
+    None
+}
+
+/// IPv4-mapped IPv6 addresses are the IPv4 address.
+pub fn canonical_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        },
+        v4 => v4,
+    }
+}
+
+/// Every e-mail address in a value such as `smtp:a@b.com;c@d.com`, `"A" [SMTP:a@b.com]` or a
+/// JSON list of addresses.
+pub fn extract_addresses(text: &str) -> Vec<MailAddress> {
+    let mut out: Vec<MailAddress> = Vec::new();
+    for token in text.split(|c: char| {
+        matches!(
+            c,
+            ';' | ',' | '[' | ']' | '<' | '>' | '"' | '\'' | '(' | ')' | '{' | '}'
+        ) || c.is_whitespace()
+    }) {
+        if let Some(a) = MailAddress::parse(token) {
+            if !out.iter().any(|o| o.address == a.address) {
+                out.push(a);
+            }
+        }
+    }
+    out
+}
+
+/// Lower-cases a user identity and drops what is not a principal name.
+pub fn normalise_user(text: &str) -> Option<Box<str>> {
+    let t = text.trim();
+    if t.is_empty() || t == "-" || t.eq_ignore_ascii_case("null") {
+        return None;
+    }
+    Some(t.to_lowercase().into())
+}
+
+/// Operation names with and without the trailing full stop are the same operation.
+pub fn normalise_operation(op: &str) -> &str {
+    let t = op.trim();
+    t.strip_suffix('.').unwrap_or(t).trim_end()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_ip_shapes() {
+        assert_eq!(parse_client_ip("1.2.3.4"), Some("1.2.3.4".parse().unwrap()));
+        assert_eq!(parse_client_ip("1.2.3.4:50123"), Some("1.2.3.4".parse().unwrap()));
+        assert_eq!(
+            parse_client_ip("[2001:db8::1]:443"),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(parse_client_ip("[2001:db8::1]"), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(parse_client_ip("2001:db8::1"), Some("2001:db8::1".parse().unwrap()));
+        assert_eq!(parse_client_ip("::ffff:10.1.2.3"), Some("10.1.2.3".parse().unwrap()));
+        assert_eq!(parse_client_ip(""), None);
+        assert_eq!(parse_client_ip("  "), None);
+        assert_eq!(parse_client_ip("QWERTY (1.2.3.4)"), None);
+        assert_eq!(parse_client_ip("AB1CD23EF4567 (15.20.4200.000)\r\n"), None);
+        assert_eq!(parse_client_ip("1.2.3.4:99999"), None);
+        assert_eq!(parse_client_ip("[2001:db8::1]x"), None);
+    }
+
+    #[test]
+    fn name_values_any_case_and_string_delivery() {
+        let raw: Box<RawValue> = serde_json::from_str(
+            r#""[{\"name\":\"ForwardTo\",\"value\":\"a@b.c\"},{\"NAME\":\"Force\",\"VALUE\":true}]""#,
+        )
+        .unwrap();
+        let nv = name_values(Some(&raw));
+        assert_eq!(vigil_event::find_value(&nv, "forwardto"), Some("a@b.c"));
+        assert_eq!(vigil_event::find_value(&nv, "Force"), Some("true"));
+    }
+
+    #[test]
+    fn addresses_from_exchange_values() {
+        let got = extract_addresses("\"Peter\" [SMTP:Peter@Example.com];smtp:x@y.org, x@y.org");
+        let list: Vec<_> = got.iter().map(|a| &*a.address).collect();
+        assert_eq!(list, vec!["peter@example.com", "x@y.org"]);
+    }
+
+    #[test]
+    fn loose_numbers_and_bools() {
+        #[derive(Deserialize)]
+        struct T {
+            a: Int,
+            b: Int,
+            c: Int,
+            d: Bool,
+            e: Bool,
+        }
+        let t: T = serde_json::from_str(r#"{"a":"15","b":7,"c":"x","d":"True","e":0}"#).unwrap();
+        assert_eq!((t.a.0, t.b.0, t.c.0), (Some(15), Some(7), None));
+        assert_eq!((t.d.0, t.e.0), (Some(true), Some(false)));
+    }
+
+    #[test]
+    fn operations_with_and_without_full_stop() {
+        assert_eq!(normalise_operation("Consent to application."), "Consent to application");
+        assert_eq!(normalise_operation("Consent to application"), "Consent to application");
+    }
+}

@@ -1,0 +1,443 @@
+//! Reading Microsoft 365, Entra ID and message-trace logs exactly as they arrive.
+//!
+//! [`FileReader`] opens one file (plain or gzip, recognised by its magic bytes), splits it into
+//! JSON records whatever its layout (JSON lines, arrays, content blobs, pretty-printed objects,
+//! Graph `value` pages, Event Hub `records` envelopes), recognises the shape from the content
+//! and yields one [`Event`] per record, or a [`RecordError`] naming the file, line, field and
+//! reason. It never panics on any input and never stops at a bad record.
+//!
+//! Invariant: this crate reads files and parses; it keeps no state across files (deduplication,
+//! ordering and enrichment happen downstream in vigil-ingest and vigil-enrich).
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use vigil_event::{Event, Format};
+
+pub mod audit;
+pub mod directory;
+pub mod lenient;
+pub mod msgtrace;
+pub mod signin;
+pub mod split;
+
+use split::{RecordSplitter, SplitItem};
+
+/// Why one record could not be read, relative to the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, reason: impl Into<String>) -> Self {
+        FieldError {
+            field: Some(field.to_owned()),
+            reason: reason.into(),
+        }
+    }
+
+    pub fn missing(field: &str) -> Self {
+        FieldError::new(field, "required field is missing or empty")
+    }
+
+    pub fn json(e: serde_json::Error) -> Self {
+        let reason = if e.is_syntax() || e.is_eof() {
+            format!("not JSON: {e}")
+        } else {
+            format!("unexpected JSON: {e}")
+        };
+        FieldError {
+            field: None,
+            reason,
+        }
+    }
+}
+
+/// A rejected record: where it is and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordError {
+    pub path: Arc<str>,
+    pub line: u64,
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.path, self.line)?;
+        if let Some(field) = &self.field {
+            write!(f, "field `{field}`: ")?;
+        }
+        f.write_str(&self.reason)
+    }
+}
+
+impl std::error::Error for RecordError {}
+
+/// How the records of a file are to be parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// Management Activity API records or the OfficeActivity table.
+    Audit(Format),
+    /// Azure Monitor envelope: the record's category picks sign-in, directory audit or generic.
+    AzureMonitor,
+    GraphSignIn,
+    LogAnalyticsSignIn,
+    GraphDirectoryAudit,
+    LogAnalyticsAuditLogs,
+    /// Message trace, Reporting Web Service or ISO timestamps (chosen per row).
+    MessageTrace,
+}
+
+impl Shape {
+    /// The shape a `--format` override names.
+    pub fn from_format(format: Format) -> Shape {
+        match format {
+            Format::ManagementApi | Format::OfficeActivityTable => Shape::Audit(format),
+            Format::GraphSignIn => Shape::GraphSignIn,
+            Format::AzureMonitorSignIn | Format::AzureMonitorDirectoryAudit => Shape::AzureMonitor,
+            Format::LogAnalyticsSignIn => Shape::LogAnalyticsSignIn,
+            Format::GraphDirectoryAudit => Shape::GraphDirectoryAudit,
+            Format::LogAnalyticsAuditLogs => Shape::LogAnalyticsAuditLogs,
+            Format::MessageTraceReporting | Format::MessageTraceIso => Shape::MessageTrace,
+        }
+    }
+
+    /// Recognises a record's shape from its keys (matched case-insensitively).
+    pub fn detect(record: &serde_json::Map<String, Value>) -> Option<Shape> {
+        let has = |k: &str| lenient::get_ci(record, k).is_some();
+        let str_of = |k: &str| {
+            lenient::get_ci(record, k)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_ascii_lowercase()
+        };
+        let table = str_of("Type");
+        if has("properties") && (has("category") || has("operationName")) {
+            return Some(Shape::AzureMonitor);
+        }
+        if table == "officeactivity" || has("OfficeWorkload") {
+            return Some(Shape::Audit(Format::OfficeActivityTable));
+        }
+        if table.ends_with("signinlogs") {
+            return Some(Shape::LogAnalyticsSignIn);
+        }
+        if table == "auditlogs" {
+            return Some(Shape::LogAnalyticsAuditLogs);
+        }
+        if has("MessageTraceId") || (has("SenderAddress") && has("RecipientAddress")) {
+            return Some(Shape::MessageTrace);
+        }
+        if record.contains_key("activityDisplayName") {
+            return Some(Shape::GraphDirectoryAudit);
+        }
+        if record.contains_key("ActivityDisplayName") {
+            return Some(Shape::LogAnalyticsAuditLogs);
+        }
+        if record.contains_key("createdDateTime")
+            && (has("userPrincipalName") || has("status") || has("ipAddress"))
+        {
+            return Some(Shape::GraphSignIn);
+        }
+        if record.contains_key("ResultType") && has("UserPrincipalName") {
+            return Some(Shape::LogAnalyticsSignIn);
+        }
+        if has("CreationTime") && has("Operation") {
+            return Some(Shape::Audit(Format::ManagementApi));
+        }
+        None
+    }
+
+    /// Parses one record of this shape.
+    pub fn parse(self, raw: &str) -> Result<Event, FieldError> {
+        match self {
+            Shape::Audit(format) => audit::parse(raw, format),
+            Shape::AzureMonitor => signin::parse_azure_monitor(raw),
+            Shape::GraphSignIn => signin::parse_sign_in(raw, Format::GraphSignIn),
+            Shape::LogAnalyticsSignIn => signin::parse_sign_in(raw, Format::LogAnalyticsSignIn),
+            Shape::GraphDirectoryAudit => {
+                signin::parse_directory_audit(raw, Format::GraphDirectoryAudit)
+            }
+            Shape::LogAnalyticsAuditLogs => {
+                signin::parse_directory_audit(raw, Format::LogAnalyticsAuditLogs)
+            }
+            Shape::MessageTrace => msgtrace::parse(raw),
+        }
+    }
+}
+
+/// A stable id for a record that carries none: a hash of its exact text, so repeats of it are
+/// still recognised as duplicates.
+pub fn content_id(raw: &str) -> Box<str> {
+    format!("xxh3:{:032x}", xxhash_rust::xxh3::xxh3_128(raw.as_bytes())).into()
+}
+
+/// Counts bytes as they are read, for progress bars.
+struct CountingReader<R> {
+    inner: R,
+    counter: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// How the units of a file wrap their records. Decided from the first unit that is an object.
+#[derive(Debug, Clone, Copy, Default)]
+struct Layout {
+    decided: bool,
+    /// `{"name":..,"expected":..,"log":{record}}`, as detection-rule test suites write them.
+    test_case_wrapper: bool,
+    /// `{"records":[...]}` (Event Hub, diagnostic settings) or `{"value":[...]}` (Graph pages).
+    envelope: bool,
+}
+
+#[derive(Deserialize)]
+struct TestCase<'a> {
+    #[serde(borrow)]
+    log: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeDoc<'a> {
+    #[serde(borrow, alias = "Records")]
+    records: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    value: Option<Vec<&'a RawValue>>,
+}
+
+/// Reads the records of one file.
+pub struct FileReader {
+    path: Arc<str>,
+    splitter: RecordSplitter<BufReader<Box<dyn Read + Send>>>,
+    layout: Layout,
+    shape: Option<Shape>,
+    queue: VecDeque<Result<Event, RecordError>>,
+}
+
+impl FileReader {
+    /// Opens a file, recognising gzip by its magic bytes. `bytes_read` counts the bytes taken
+    /// from disk (compressed), for progress.
+    pub fn open(
+        path: &Path,
+        format: Option<Format>,
+        bytes_read: Arc<AtomicU64>,
+    ) -> io::Result<FileReader> {
+        let file = File::open(path)?;
+        let counting = CountingReader {
+            inner: file,
+            counter: bytes_read,
+        };
+        Ok(Self::from_reader(
+            &path.display().to_string(),
+            Box::new(counting),
+            format,
+        ))
+    }
+
+    /// Reads from any byte source; `name` is used in error messages.
+    pub fn from_reader(
+        name: &str,
+        reader: Box<dyn Read + Send>,
+        format: Option<Format>,
+    ) -> FileReader {
+        let mut peek = BufReader::with_capacity(1 << 16, reader);
+        let is_gzip = matches!(peek.fill_buf(), Ok(b) if b.starts_with(&[0x1f, 0x8b]));
+        let decoded: Box<dyn Read + Send> = if is_gzip {
+            Box::new(flate2::bufread::MultiGzDecoder::new(peek))
+        } else {
+            Box::new(peek)
+        };
+        FileReader {
+            path: name.into(),
+            splitter: RecordSplitter::new(BufReader::with_capacity(1 << 18, decoded)),
+            layout: Layout::default(),
+            shape: format.map(Shape::from_format),
+            queue: VecDeque::new(),
+        }
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The shape recognised so far (or forced).
+    pub fn shape(&self) -> Option<Shape> {
+        self.shape
+    }
+
+    fn error(&self, line: u64, e: FieldError) -> RecordError {
+        RecordError {
+            path: self.path.clone(),
+            line,
+            field: e.field,
+            reason: e.reason,
+        }
+    }
+
+    fn decide_layout(&mut self, unit: &str) {
+        let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(unit) else {
+            return;
+        };
+        self.layout.decided = true;
+        let mut inner = &obj;
+        if let Some(Value::Object(log)) = obj.get("log") {
+            if obj.contains_key("name") || obj.contains_key("expected") {
+                self.layout.test_case_wrapper = true;
+                inner = log;
+            }
+        }
+        let list = inner
+            .get("records")
+            .or_else(|| inner.get("Records"))
+            .or_else(|| inner.get("value"));
+        if let Some(Value::Array(items)) = list {
+            self.layout.envelope = true;
+            if self.shape.is_none() {
+                self.shape = items
+                    .iter()
+                    .find_map(|i| i.as_object().and_then(Shape::detect));
+            }
+        } else if self.shape.is_none() {
+            self.shape = Shape::detect(inner);
+        }
+    }
+
+    fn handle_unit(&mut self, text: &str, line: u64) {
+        if !self.layout.decided {
+            self.decide_layout(text);
+        }
+        let mut body = text;
+        if self.layout.test_case_wrapper {
+            match serde_json::from_str::<TestCase>(text) {
+                Ok(TestCase { log: Some(log) }) => body = log.get(),
+                Ok(TestCase { log: None }) => {
+                    let e = self.error(line, FieldError::missing("log"));
+                    self.queue.push_back(Err(e));
+                    return;
+                }
+                Err(e) => {
+                    let e = self.error(line, FieldError::json(e));
+                    self.queue.push_back(Err(e));
+                    return;
+                }
+            }
+        }
+        if self.layout.envelope {
+            if let Ok(doc) = serde_json::from_str::<EnvelopeDoc>(body) {
+                if let Some(items) = doc.records.or(doc.value) {
+                    for item in items {
+                        let offset = item.get().as_ptr() as usize - text.as_ptr() as usize;
+                        let item_line = line + memchr::memchr_iter(b'\n', &text.as_bytes()[..offset]).count() as u64;
+                        self.handle_record(item.get(), item_line);
+                    }
+                    return;
+                }
+            }
+        }
+        self.handle_record(body, line);
+    }
+
+    fn handle_record(&mut self, record: &str, line: u64) {
+        if self.shape.is_none() {
+            if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(record) {
+                self.shape = Shape::detect(&obj);
+            }
+        }
+        let result = match self.shape {
+            Some(shape) => shape.parse(record),
+            None => match serde_json::from_str::<Value>(record) {
+                Ok(Value::Object(_)) => Err(FieldError {
+                    field: None,
+                    reason: "record of an unknown shape (not Management Activity, Entra sign-in, directory audit or message trace); use --format".into(),
+                }),
+                Ok(_) => Err(FieldError {
+                    field: None,
+                    reason: "expected a JSON object".into(),
+                }),
+                Err(e) => Err(FieldError::json(e)),
+            },
+        };
+        let item = result.map_err(|e| self.error(line, e));
+        self.queue.push_back(item);
+    }
+}
+
+impl Iterator for FileReader {
+    type Item = Result<Event, RecordError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(item) = self.queue.pop_front() {
+                return Some(item);
+            }
+            match self.splitter.next()? {
+                SplitItem::Unit(unit) => self.handle_unit(&unit.text, unit.line),
+                SplitItem::Error { line, reason } => {
+                    return Some(Err(RecordError {
+                        path: self.path.clone(),
+                        line,
+                        field: None,
+                        reason,
+                    }))
+                }
+            }
+        }
+    }
+}
+
+/// Lists the files under the given paths (files as they are, directories recursively, in name
+/// order), skipping hidden files.
+pub fn collect_files(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+        if meta.is_dir() {
+            walk(p, &mut out)?;
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Reads every record of an in-memory input, for tests and fuzzing.
+pub fn read_bytes(name: &str, bytes: &[u8], format: Option<Format>) -> Vec<Result<Event, RecordError>> {
+    FileReader::from_reader(name, Box::new(io::Cursor::new(bytes.to_vec())), format).collect()
+}

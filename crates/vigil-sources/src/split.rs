@@ -1,0 +1,522 @@
+//! Splits a byte stream into JSON records without holding the whole file in memory.
+//!
+//! Accepts what exporters actually write: JSON lines (one object per line, blank lines allowed),
+//! a JSON array (compact on one line, as the Management Activity API returns a content blob, or
+//! pretty-printed over many lines), several arrays back to back, and pretty-printed objects one
+//! after another. A UTF-8 byte-order mark is skipped.
+//!
+//! Every unit carries the line on which it starts, so that errors can name it. A line that is not
+//! JSON is reported and skipped; the stream goes on.
+
+use std::io::BufRead;
+
+/// Units larger than this are skipped with an error rather than buffered.
+pub const MAX_UNIT_BYTES: usize = 64 << 20;
+
+/// One top-level JSON value (or array element) and the line it starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    pub text: String,
+    pub line: u64,
+}
+
+/// What the splitter yields: a unit, or a reason a part of the input could not be made one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SplitItem {
+    Unit(Unit),
+    Error { line: u64, reason: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Undecided,
+    /// One JSON value per physical line.
+    Lines,
+    /// Values spread over lines: scan brackets.
+    Scan,
+    Finished,
+}
+
+/// Streaming splitter over any buffered reader.
+pub struct RecordSplitter<R> {
+    reader: R,
+    mode: Mode,
+    line: u64,
+    line_buf: Vec<u8>,
+    scan: ScanState,
+    pending: std::collections::VecDeque<SplitItem>,
+    io_error: Option<String>,
+}
+
+#[derive(Default)]
+struct ScanState {
+    depth: u32,
+    /// Whether the current top-level value is an array whose elements are the units.
+    top_is_array: bool,
+    /// Depth at which the unit being collected started.
+    unit_depth: u32,
+    collecting: bool,
+    /// The unit being collected is a scalar array element (ends at `,` or `]`).
+    scalar: bool,
+    oversized: bool,
+    in_string: bool,
+    escape: bool,
+    /// Skip the rest of a physical line after junk at the top level.
+    skip_line: bool,
+    current: Vec<u8>,
+    unit_line: u64,
+}
+
+impl<R: BufRead> RecordSplitter<R> {
+    pub fn new(reader: R) -> Self {
+        RecordSplitter {
+            reader,
+            mode: Mode::Undecided,
+            line: 1,
+            line_buf: Vec::with_capacity(4096),
+            scan: ScanState::default(),
+            pending: Default::default(),
+            io_error: None,
+        }
+    }
+
+    /// Decides between line mode and bracket scanning from the first non-blank line.
+    fn decide(&mut self) {
+        // Skip a byte-order mark and leading blank lines.
+        loop {
+            self.line_buf.clear();
+            match self.reader.read_until(b'\n', &mut self.line_buf) {
+                Ok(0) => {
+                    self.mode = Mode::Finished;
+                    return;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.io_error = Some(e.to_string());
+                    self.mode = Mode::Finished;
+                    return;
+                }
+            }
+            let mut start = 0;
+            if self.line_buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                start = 3;
+            }
+            let trimmed = trim_ascii(&self.line_buf[start..]);
+            if trimmed.is_empty() {
+                self.line += 1;
+                continue;
+            }
+            let complete_object = trimmed[0] == b'{'
+                && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok();
+            if complete_object {
+                self.mode = Mode::Lines;
+                let line = self.line;
+                self.line += 1;
+                let owned = trimmed.to_vec();
+                self.pending.push_back(to_unit(owned, line));
+            } else {
+                self.mode = Mode::Scan;
+                let chunk = std::mem::take(&mut self.line_buf);
+                self.scan_chunk(&chunk[start..]);
+                self.line_buf = chunk;
+            }
+            return;
+        }
+    }
+
+    fn next_line_unit(&mut self) {
+        loop {
+            self.line_buf.clear();
+            match self.reader.read_until(b'\n', &mut self.line_buf) {
+                Ok(0) => {
+                    self.mode = Mode::Finished;
+                    return;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    self.io_error = Some(e.to_string());
+                    self.mode = Mode::Finished;
+                    return;
+                }
+            }
+            let line = self.line;
+            self.line += 1;
+            let mut trimmed = trim_ascii(&self.line_buf);
+            // Some exporters write a JSON array one element per line with trailing commas.
+            if let Some(stripped) = trimmed.strip_suffix(b",") {
+                trimmed = trim_ascii(stripped);
+            }
+            if trimmed.is_empty() || trimmed == b"[" || trimmed == b"]" {
+                continue;
+            }
+            if trimmed.len() > MAX_UNIT_BYTES {
+                self.pending.push_back(SplitItem::Error {
+                    line,
+                    reason: format!("record larger than {} MiB skipped", MAX_UNIT_BYTES >> 20),
+                });
+                return;
+            }
+            let owned = trimmed.to_vec();
+            self.pending.push_back(to_unit(owned, line));
+            return;
+        }
+    }
+
+    fn next_scan_units(&mut self) {
+        let mut chunk = Vec::new();
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.io_error = Some(e.to_string());
+                    self.finish_scan();
+                    return;
+                }
+            };
+            if available.is_empty() {
+                self.finish_scan();
+                return;
+            }
+            chunk.clear();
+            chunk.extend_from_slice(available);
+            let n = chunk.len();
+            self.reader.consume(n);
+            self.scan_chunk(&chunk);
+            if !self.pending.is_empty() {
+                return;
+            }
+        }
+    }
+
+    fn finish_scan(&mut self) {
+        self.mode = Mode::Finished;
+        let s = &mut self.scan;
+        if s.collecting {
+            if s.scalar && !s.in_string {
+                let text = std::mem::take(&mut s.current);
+                let line = s.unit_line;
+                s.collecting = false;
+                self.pending.push_back(to_unit(text, line));
+            } else {
+                self.pending.push_back(SplitItem::Error {
+                    line: s.unit_line,
+                    reason: "input ends inside this record (truncated file?)".into(),
+                });
+            }
+        } else if s.depth > 0 {
+            self.pending.push_back(SplitItem::Error {
+                line: self.line,
+                reason: "input ends inside a JSON array (missing `]`)".into(),
+            });
+        }
+    }
+
+    fn scan_chunk(&mut self, chunk: &[u8]) {
+        let mut i = 0;
+        while i < chunk.len() {
+            let b = chunk[i];
+            let s = &mut self.scan;
+            if s.skip_line {
+                match memchr::memchr(b'\n', &chunk[i..]) {
+                    Some(off) => {
+                        i += off + 1;
+                        self.line += 1;
+                        self.scan.skip_line = false;
+                    }
+                    None => i = chunk.len(),
+                }
+                continue;
+            }
+            if s.in_string {
+                // Fast path: jump to the next quote or backslash.
+                if !s.escape {
+                    if let Some(off) = memchr::memchr3(b'"', b'\\', b'\n', &chunk[i..]) {
+                        if s.collecting && !s.oversized {
+                            s.current.extend_from_slice(&chunk[i..i + off]);
+                        }
+                        i += off;
+                    } else {
+                        if s.collecting && !s.oversized {
+                            s.current.extend_from_slice(&chunk[i..]);
+                        }
+                        i = chunk.len();
+                        continue;
+                    }
+                }
+                let b = chunk[i];
+                push(s, b);
+                if b == b'\n' {
+                    self.line += 1;
+                }
+                if s.escape {
+                    s.escape = false;
+                } else if b == b'\\' {
+                    s.escape = true;
+                } else if b == b'"' {
+                    s.in_string = false;
+                }
+                i += 1;
+                continue;
+            }
+            i += 1;
+            if b == b'\n' {
+                self.line += 1;
+            }
+            if s.collecting {
+                if s.scalar && s.depth == s.unit_depth && (b == b',' || b == b']') {
+                    let text = std::mem::take(&mut s.current);
+                    s.collecting = false;
+                    s.scalar = false;
+                    let line = s.unit_line;
+                    if b == b']' {
+                        s.depth -= 1;
+                    }
+                    self.pending.push_back(to_unit(trim_vec(text), line));
+                    continue;
+                }
+                push(s, b);
+                match b {
+                    b'"' => s.in_string = true,
+                    b'{' | b'[' => s.depth += 1,
+                    b'}' | b']' => {
+                        s.depth = s.depth.saturating_sub(1);
+                        if s.depth == s.unit_depth {
+                            s.collecting = false;
+                            let line = s.unit_line;
+                            if s.oversized {
+                                s.oversized = false;
+                                s.current.clear();
+                                self.pending.push_back(SplitItem::Error {
+                                    line,
+                                    reason: format!(
+                                        "record larger than {} MiB skipped",
+                                        MAX_UNIT_BYTES >> 20
+                                    ),
+                                });
+                            } else {
+                                let text = std::mem::take(&mut s.current);
+                                self.pending.push_back(to_unit(text, line));
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                continue;
+            }
+            if b.is_ascii_whitespace() {
+                continue;
+            }
+            let at_unit_level = (s.depth == 0) || (s.depth == 1 && s.top_is_array);
+            if !at_unit_level {
+                continue;
+            }
+            match b {
+                b'[' if s.depth == 0 => {
+                    s.depth = 1;
+                    s.top_is_array = true;
+                }
+                b']' if s.depth == 1 => {
+                    s.depth = 0;
+                    s.top_is_array = false;
+                }
+                b',' if s.depth == 1 => {}
+                b'{' | b'[' => {
+                    s.unit_depth = s.depth;
+                    s.depth += 1;
+                    s.collecting = true;
+                    s.unit_line = self.line;
+                    s.current.clear();
+                    s.current.push(b);
+                }
+                _ if s.depth == 1 => {
+                    // A scalar inside the top-level array: collect it so the parser can say why
+                    // it is not a record.
+                    s.unit_depth = 1;
+                    s.collecting = true;
+                    s.scalar = true;
+                    s.unit_line = self.line;
+                    s.current.clear();
+                    s.current.push(b);
+                    if b == b'"' {
+                        s.in_string = true;
+                    }
+                }
+                _ => {
+                    self.pending.push_back(SplitItem::Error {
+                        line: self.line,
+                        reason: "not JSON: expected `{` or `[` at the start of a record".into(),
+                    });
+                    s.skip_line = true;
+                }
+            }
+        }
+    }
+}
+
+fn push(s: &mut ScanState, b: u8) {
+    if s.collecting && !s.oversized {
+        if s.current.len() >= MAX_UNIT_BYTES {
+            s.oversized = true;
+            s.current = Vec::new();
+        } else {
+            s.current.push(b);
+        }
+    }
+}
+
+fn to_unit(bytes: Vec<u8>, line: u64) -> SplitItem {
+    match String::from_utf8(bytes) {
+        Ok(text) => SplitItem::Unit(Unit { text, line }),
+        Err(e) => SplitItem::Error {
+            line,
+            reason: format!(
+                "not valid UTF-8 (byte {} of the record)",
+                e.utf8_error().valid_up_to()
+            ),
+        },
+    }
+}
+
+fn trim_ascii(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+fn trim_vec(v: Vec<u8>) -> Vec<u8> {
+    v.trim_ascii().to_vec()
+}
+
+impl<R: BufRead> Iterator for RecordSplitter<R> {
+    type Item = SplitItem;
+
+    fn next(&mut self) -> Option<SplitItem> {
+        loop {
+            if let Some(item) = self.pending.pop_front() {
+                return Some(item);
+            }
+            if let Some(err) = self.io_error.take() {
+                return Some(SplitItem::Error {
+                    line: self.line,
+                    reason: format!("read error: {err}"),
+                });
+            }
+            match self.mode {
+                Mode::Undecided => self.decide(),
+                Mode::Lines => self.next_line_unit(),
+                Mode::Scan => self.next_scan_units(),
+                Mode::Finished => return None,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(input: &str) -> Vec<SplitItem> {
+        RecordSplitter::new(std::io::BufReader::with_capacity(7, input.as_bytes())).collect()
+    }
+
+    fn units(input: &str) -> Vec<(String, u64)> {
+        split(input)
+            .into_iter()
+            .map(|i| match i {
+                SplitItem::Unit(u) => (u.text, u.line),
+                SplitItem::Error { line, reason } => (format!("ERR {reason}"), line),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn json_lines_with_blank_and_bad_lines() {
+        let got = units("{\"a\":1}\n\n{\"b\":2}\nnot json\n{\"c\":\n");
+        assert_eq!(got[0], ("{\"a\":1}".into(), 1));
+        assert_eq!(got[1], ("{\"b\":2}".into(), 3));
+        // Bad lines become units the parser rejects with their own line numbers.
+        assert_eq!(got[2], ("not json".into(), 4));
+        assert_eq!(got[3], ("{\"c\":".into(), 5));
+        assert_eq!(got.len(), 4);
+    }
+
+    #[test]
+    fn compact_array_on_one_line() {
+        let got = units("[{\"a\":\"x]}\"},{\"b\":[1,{\"c\":2}]}]");
+        assert_eq!(
+            got,
+            vec![
+                ("{\"a\":\"x]}\"}".into(), 1),
+                ("{\"b\":[1,{\"c\":2}]}".into(), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn pretty_array_reports_start_lines() {
+        let input = "\u{feff}[\n  {\n    \"a\": \"q\\\"{\"\n  },\n  {\n    \"b\": 2\n  }\n]\n";
+        let got = units(input);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].1, 2);
+        assert_eq!(got[1].1, 5);
+        assert!(got[0].0.contains("q\\\"{"));
+    }
+
+    #[test]
+    fn pretty_objects_back_to_back_and_concatenated_arrays() {
+        let got = units("{\n\"a\": 1\n}\n{\n\"b\": 2\n}\n");
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[1].1, 4);
+        let got = units("[{\"a\":1}][{\"b\":2}]");
+        assert_eq!(got.len(), 2);
+    }
+
+    #[test]
+    fn truncated_array_is_reported() {
+        let got = units("[\n{\"a\":1},\n{\"b\":");
+        assert_eq!(got[0].0, "{\"a\":1}");
+        assert!(got[1].0.starts_with("ERR input ends inside this record"));
+        assert_eq!(got[1].1, 3);
+    }
+
+    #[test]
+    fn scalars_in_array_become_units() {
+        let got = units("[1, \"x,y\", {\"a\":1}]");
+        assert_eq!(got[0].0, "1");
+        assert_eq!(got[1].0, "\"x,y\"");
+        assert_eq!(got[2].0, "{\"a\":1}");
+    }
+
+    #[test]
+    fn junk_between_pretty_objects_is_reported_with_its_line() {
+        let got = units("{\n\"a\":1\n}\ngarbage here\n{\n\"b\":2\n}");
+        assert_eq!(got[1], ("ERR not JSON: expected `{` or `[` at the start of a record".into(), 4));
+        assert_eq!(got[2].1, 5);
+    }
+
+    #[test]
+    fn invalid_utf8_is_an_error_not_a_panic() {
+        let bytes = b"{\"a\":\"\xff\"}\n{\"b\":1}\n";
+        let items: Vec<_> = RecordSplitter::new(&bytes[..]).collect();
+        assert!(matches!(items[0], SplitItem::Error { line: 1, .. }));
+        assert!(matches!(items[1], SplitItem::Unit(_)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_always_terminates(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let items: Vec<_> = RecordSplitter::new(&bytes[..]).collect();
+            proptest::prop_assert!(items.len() <= bytes.len() + 1);
+        }
+
+        #[test]
+        fn arrays_of_objects_split_into_the_same_objects(values in proptest::collection::vec("[a-z\\\\\"{}\\[\\], ]{0,12}", 0..20), pretty in proptest::bool::ANY) {
+            let objects: Vec<String> = values.iter().map(|v| serde_json::json!({"k": v}).to_string()).collect();
+            let sep = if pretty { ",\n  " } else { "," };
+            let input = format!("[{}]", objects.join(sep));
+            let got: Vec<String> = RecordSplitter::new(std::io::BufReader::with_capacity(5, input.as_bytes()))
+                .map(|i| match i { SplitItem::Unit(u) => u.text, SplitItem::Error { reason, .. } => reason })
+                .collect();
+            proptest::prop_assert_eq!(got, objects);
+        }
+    }
+}
