@@ -212,7 +212,8 @@ impl Serialize for CountryCode {
 impl<'de> Deserialize<'de> for CountryCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        CountryCode::new(&s).ok_or_else(|| serde::de::Error::custom("not a two-letter country code"))
+        CountryCode::new(&s)
+            .ok_or_else(|| serde::de::Error::custom("not a two-letter country code"))
     }
 }
 

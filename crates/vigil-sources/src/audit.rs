@@ -108,6 +108,12 @@ fn boxed(t: &Option<Text>) -> Option<Box<str>> {
     text(t).map(|s| s.trim().into())
 }
 
+/// Deserialises the record into its typed form and nothing more: the baseline the ingest
+/// benchmark compares the whole path against.
+pub fn deserialize_only(raw: &str) -> Result<(), serde_json::Error> {
+    serde_json::from_str::<AuditRecord>(raw).map(drop)
+}
+
 /// Parses one Management Activity API or OfficeActivity record.
 pub fn parse(raw: &str, format: Format) -> Result<Event, FieldError> {
     let rec: AuditRecord = serde_json::from_str(raw).map_err(FieldError::json)?;

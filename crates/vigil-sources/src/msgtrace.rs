@@ -47,6 +47,11 @@ fn text<'s>(t: &'s Option<Text>) -> Option<&'s str> {
         .filter(|s| !s.is_empty())
 }
 
+/// Deserialises a row into its typed form and nothing more (benchmark baseline).
+pub fn deserialize_only(raw: &str) -> Result<(), serde_json::Error> {
+    serde_json::from_str::<MessageTraceRow>(raw).map(drop)
+}
+
 /// Parses one message trace row. Its id is the trace id and the recipient, because the service
 /// writes one row per recipient under one MessageTraceId.
 pub fn parse(raw: &str) -> Result<Event, FieldError> {

@@ -126,6 +126,26 @@ fn sign_in_category(category: &str) -> Option<(PrincipalKind, Option<bool>)> {
     }
 }
 
+/// Deserialises a sign-in into its typed form and nothing more (benchmark baseline).
+pub fn deserialize_sign_in_only(raw: &str) -> Result<(), serde_json::Error> {
+    serde_json::from_str::<SignInRecord>(raw).map(drop)
+}
+
+/// Deserialises a directory audit into its typed form and nothing more (benchmark baseline).
+pub fn deserialize_directory_audit_only(raw: &str) -> Result<(), serde_json::Error> {
+    serde_json::from_str::<DirectoryAuditRecord>(raw).map(drop)
+}
+
+/// Deserialises an Azure Monitor record and its properties and nothing more (benchmark baseline).
+pub fn deserialize_azure_monitor_only(raw: &str) -> Result<(), serde_json::Error> {
+    let env: AzureMonitorRecord = serde_json::from_str(raw)?;
+    let props = env.properties.map(RawValue::get).unwrap_or("{}");
+    match env.category.as_ref().map(Text::as_str) {
+        Some(c) if sign_in_category(c).is_some() => deserialize_sign_in_only(props),
+        _ => deserialize_directory_audit_only(props),
+    }
+}
+
 /// Parses a Graph sign-in or a Log Analytics SigninLogs row.
 pub fn parse_sign_in(raw: &str, format: Format) -> Result<Event, FieldError> {
     sign_in_from(raw, raw, format, &Envelope::default())

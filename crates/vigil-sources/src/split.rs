@@ -106,6 +106,17 @@ impl<R: BufRead> RecordSplitter<R> {
                 self.line += 1;
                 continue;
             }
+            if trimmed[0] != b'{' && trimmed[0] != b'[' {
+                // Not a JSON log at all (a YAML manifest, a CSV, a README): one error for the
+                // file rather than one per line.
+                self.pending.push_back(SplitItem::Error {
+                    line: self.line,
+                    reason: "not a JSON log file (it does not start with `{` or `[`); file skipped"
+                        .into(),
+                });
+                self.mode = Mode::Finished;
+                return;
+            }
             let complete_object = trimmed[0] == b'{'
                 && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok();
             if complete_object {
@@ -491,6 +502,13 @@ mod tests {
         let got = units("{\n\"a\":1\n}\ngarbage here\n{\n\"b\":2\n}");
         assert_eq!(got[1], ("ERR not JSON: expected `{` or `[` at the start of a record".into(), 4));
         assert_eq!(got[2].1, 5);
+    }
+
+    #[test]
+    fn a_file_that_is_not_json_is_one_error() {
+        let got = units("title: x\nid: 1\n{\"a\":1}\n");
+        assert_eq!(got.len(), 1);
+        assert!(got[0].0.contains("not a JSON log file"));
     }
 
     #[test]

@@ -1,0 +1,263 @@
+//! `vigil`: the command-line entry point. Thin by design: parsing arguments, loading the
+//! configuration, wiring the crates together, and talking to the terminal.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Deserialize;
+use vigil_enrich::{EnrichConfig, Enricher};
+use vigil_event::{Event, Format};
+use vigil_ingest::{IngestConfig, Progress, ReplayOptions};
+use vigil_report::Report;
+use vigil_sources::RecordError;
+
+#[derive(Parser)]
+#[command(
+    name = "vigil",
+    version,
+    about = "Self-learning threat detection and response for Microsoft 365"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read logs (files or directories, any mix of formats, plain or .gz) and report.
+    Replay(ReplayArgs),
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// Configuration file (TOML); see docs/configuration.md.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Write the report (summary, breaches, incidents, actions) as JSON here; `-` for stdout.
+    #[arg(long, value_name = "PATH")]
+    report_json: Option<PathBuf>,
+    /// Write the normalised event stream as JSON lines here; `-` for stdout.
+    #[arg(long, value_name = "PATH")]
+    events: Option<PathBuf>,
+    /// Parse every file as this format instead of recognising it by content. One of:
+    /// management_api, office_activity_table, graph_sign_in, azure_monitor_sign_in,
+    /// log_analytics_sign_in, graph_directory_audit, azure_monitor_directory_audit,
+    /// log_analytics_audit_logs, message_trace_reporting, message_trace_iso.
+    #[arg(long, value_parser = parse_format)]
+    format: Option<Format>,
+    /// Stop at the first record that cannot be read.
+    #[arg(long)]
+    strict: bool,
+    /// Keep deduplication state here between runs (overrides the configuration's state_dir).
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Print no progress bar and no summary.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Files or directories to read.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    Format::parse(s).ok_or_else(|| {
+        let names: Vec<_> = Format::ALL.iter().map(|f| f.as_str()).collect();
+        format!("unknown format {s:?}; expected one of {}", names.join(", "))
+    })
+}
+
+/// The configuration file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Config {
+    /// Where state (deduplication ids) is kept between runs.
+    state_dir: Option<PathBuf>,
+    ingest: IngestConfig,
+    enrich: EnrichConfig,
+}
+
+impl Config {
+    fn load(path: Option<&Path>) -> Result<Config> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read configuration {}", path.display()))?;
+        let mut config: Config =
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        // Relative paths in the file are relative to the file.
+        let base = path.parent().unwrap_or(Path::new("."));
+        let rel = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let Some(p) = config.state_dir.as_mut() {
+            rel(p);
+        }
+        if let Some(p) = config.enrich.country_mmdb.as_mut() {
+            rel(p);
+        }
+        config.enrich.asn_csv.iter_mut().for_each(rel);
+        if let Some(p) = config.enrich.public_suffix_list.as_mut() {
+            rel(p);
+        }
+        Ok(config)
+    }
+}
+
+/// Progress on a terminal: a bar over the bytes of all files; rejections printed above it.
+struct TerminalProgress {
+    bar: ProgressBar,
+    printed: AtomicU64,
+}
+
+const PRINTED_REJECTIONS: u64 = 50;
+
+impl TerminalProgress {
+    fn new(quiet: bool) -> Self {
+        let target = if quiet || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(Some(0), target);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({bytes_per_sec}, eta {eta}) {msg}",
+            )
+            .expect("valid template"),
+        );
+        TerminalProgress {
+            bar,
+            printed: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn start(&self, total_bytes: u64, files: usize) {
+        self.bar.set_length(total_bytes);
+        self.bar.set_message(format!("{files} files"));
+    }
+
+    fn advance(&self, bytes_read: u64, events: u64) {
+        self.bar.set_position(bytes_read);
+        self.bar.set_message(format!("{events} events"));
+    }
+
+    fn reject(&self, error: &RecordError) {
+        let n = self.printed.fetch_add(1, Ordering::Relaxed);
+        if n < PRINTED_REJECTIONS {
+            self.bar.suspend(|| eprintln!("rejected: {error}"));
+        } else if n == PRINTED_REJECTIONS {
+            self.bar.suspend(|| {
+                eprintln!("(further rejections are counted in the summary, not printed)")
+            });
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn open_output(path: &Path) -> Result<Box<dyn Write>> {
+    if path == Path::new("-") {
+        Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock())))
+    } else {
+        let f = std::fs::File::create(path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(Box::new(std::io::BufWriter::with_capacity(1 << 20, f)))
+    }
+}
+
+fn replay(args: ReplayArgs) -> Result<ExitCode> {
+    let config = Config::load(args.config.as_deref())?;
+    let mut enrich_config = config.enrich.clone();
+    enrich_config.resolve_defaults();
+    let enricher = Enricher::load(&enrich_config).context("cannot load enrichment data")?;
+    if !enricher.has_country_data() && !args.quiet {
+        eprintln!(
+            "warning: no IP country database found; run scripts/fetch-ip-data.sh (searched {:?})",
+            EnrichConfig::default_data_dirs()
+        );
+    }
+    let files = vigil_sources::collect_files(&args.paths)?;
+    let options = ReplayOptions {
+        format: args.format,
+        strict: args.strict,
+        ingest: config.ingest,
+        state_dir: args.state_dir.or(config.state_dir),
+    };
+    let mut events_out = args.events.as_deref().map(open_output).transpose()?;
+    let mut write_error: Option<std::io::Error> = None;
+    let mut sink = |e: Event| {
+        if let Some(w) = events_out.as_mut() {
+            if write_error.is_none() {
+                let r = serde_json::to_writer(&mut *w, &e)
+                    .map_err(std::io::Error::from)
+                    .and_then(|_| w.write_all(b"\n"));
+                if let Err(err) = r {
+                    write_error = Some(err);
+                }
+            }
+        }
+    };
+    let progress = TerminalProgress::new(args.quiet);
+    let enrich = |e: &mut Event| enricher.enrich(e);
+    let summary = vigil_ingest::replay(&files, &options, &enrich, &progress, &mut sink);
+    if let Some(w) = events_out.as_mut() {
+        w.flush()?;
+    }
+    if let Some(err) = write_error {
+        return Err(err).context("cannot write the event stream");
+    }
+    let summary = match summary {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if !args.quiet {
+        eprint!("{}", summary.to_text());
+    }
+    if let Some(path) = &args.report_json {
+        let report = Report {
+            summary,
+            ..Default::default()
+        };
+        let mut w = open_output(path)?;
+        serde_json::to_writer_pretty(&mut w, &report)?;
+        w.write_all(b"\n")?;
+        w.flush()?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VIGIL_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Replay(args) => replay(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

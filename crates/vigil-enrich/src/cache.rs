@@ -1,0 +1,104 @@
+//! A small, bounded, thread-safe memo table keyed by strings.
+//!
+//! User agents and mail domains repeat a lot in audit logs, so classification results are
+//! remembered. The table is split into shards, each behind its own mutex; a shard that fills up is
+//! simply cleared, which keeps memory bounded without bookkeeping on the hot path.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::{Mutex, MutexGuard};
+
+const SHARDS: usize = 16;
+
+pub(crate) struct BoundedCache<V> {
+    shards: Box<[Mutex<HashMap<Box<str>, V>>]>,
+    per_shard: usize,
+    max_key_len: usize,
+    hasher: RandomState,
+}
+
+impl<V: Clone> BoundedCache<V> {
+    /// `capacity` entries in all; keys longer than `max_key_len` bytes are never stored.
+    pub(crate) fn new(capacity: usize, max_key_len: usize) -> Self {
+        let per_shard = capacity.div_ceil(SHARDS).max(1);
+        BoundedCache {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            per_shard,
+            max_key_len,
+            hasher: RandomState::new(),
+        }
+    }
+
+    fn shard(&self, key: &str) -> MutexGuard<'_, HashMap<Box<str>, V>> {
+        let index = (self.hasher.hash_one(key) as usize) % SHARDS;
+        // A panic while holding the lock cannot leave a HashMap half-updated in a way that
+        // matters here, so a poisoned lock is simply taken over.
+        self.shards[index]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Returns the remembered value for `key`, computing and remembering it on a miss.
+    pub(crate) fn get_or_insert_with(&self, key: &str, compute: impl FnOnce() -> V) -> V {
+        if key.len() > self.max_key_len {
+            return compute();
+        }
+        if let Some(v) = self.shard(key).get(key) {
+            return v.clone();
+        }
+        // Computed without the lock held: two threads may race to compute the same value, which
+        // is harmless (both results are equal).
+        let value = compute();
+        let mut shard = self.shard(key);
+        if shard.len() >= self.per_shard {
+            shard.clear();
+        }
+        shard.insert(key.into(), value.clone());
+        value
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().map(|m| m.len()).unwrap_or(0))
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remembers_values_and_stays_bounded() {
+        let cache = BoundedCache::new(64, 100);
+        let mut calls = 0;
+        assert_eq!(
+            cache.get_or_insert_with("a", || {
+                calls += 1;
+                1
+            }),
+            1
+        );
+        assert_eq!(
+            cache.get_or_insert_with("a", || {
+                calls += 1;
+                2
+            }),
+            1
+        );
+        assert_eq!(calls, 1);
+        for i in 0..10_000 {
+            cache.get_or_insert_with(&i.to_string(), || i);
+        }
+        assert!(cache.len() <= 64, "cache grew to {}", cache.len());
+    }
+
+    #[test]
+    fn long_keys_are_computed_but_not_stored() {
+        let cache = BoundedCache::new(64, 4);
+        assert_eq!(cache.get_or_insert_with("too long", || 7), 7);
+        assert_eq!(cache.len(), 0);
+    }
+}

@@ -1,0 +1,219 @@
+//! Registrable domains ("eTLD+1") from the Public Suffix List.
+//!
+//! # Which sections of the list
+//!
+//! Vigil uses the whole list, ICANN **and** private sections, as browsers do and as the list's own
+//! test cases expect. The private section names platforms where anyone can take a subdomain
+//! (`blogspot.com`, `github.io`, `azurewebsites.net`, `web.app`, `workers.dev`, ...). Whoever
+//! controls `evil.github.io` does not control `github.io`, so for "is this forwarding target
+//! outside the organisation" and "first time we see this domain" questions, the owner boundary is
+//! `evil.github.io`; collapsing it to `github.io` would merge unrelated owners and turn an allow
+//! list entry for one site into an allow list entry for the whole platform.
+//!
+//! On top of the list, Vigil treats the Microsoft 365 tenant domains as public suffixes
+//! ([`TENANT_SUFFIXES`]): `contoso.onmicrosoft.com` and `contoso.sharepoint.com` belong to the
+//! Contoso tenant, not to Microsoft, and mail forwarded to `attacker@evil.onmicrosoft.com` must not
+//! look like it stays in the victim's own `victim.onmicrosoft.com`.
+//!
+//! # Output form
+//!
+//! Domains come back in lower-case ASCII; internationalised names in punycode (`bücher.example`
+//! and `xn--bcher-kva.example` both give `xn--bcher-kva.example`), so that equal domains compare
+//! equal and look-alike characters cannot hide in them.
+
+use std::sync::{Arc, OnceLock};
+
+use publicsuffix::{List, Psl};
+
+/// The vendored list (third_party/publicsuffix, MPL-2.0), used unless configured otherwise.
+pub(crate) const EMBEDDED_LIST: &str =
+    include_str!("../../../third_party/publicsuffix/public_suffix_list.dat");
+
+/// Microsoft 365 domains under which every tenant gets its own subdomain; appended to the list as
+/// private-section rules.
+pub const TENANT_SUFFIXES: &[&str] = &[
+    "onmicrosoft.com",
+    "mail.onmicrosoft.com",
+    "onmicrosoft.us",
+    "mail.onmicrosoft.us",
+    "onmschina.cn",
+    "sharepoint.com",
+    "sharepoint.us",
+    "sharepoint-mil.us",
+    "sharepoint.cn",
+];
+
+/// Parses a list in the publicsuffix.org format and adds [`TENANT_SUFFIXES`].
+pub(crate) fn parse_list(text: &str) -> Result<List, String> {
+    // The parser ignores rules outside the section markers, so a file without them would
+    // silently come out empty.
+    if !text.contains("===BEGIN ICANN DOMAINS===") {
+        return Err("no \"===BEGIN ICANN DOMAINS===\" section marker".to_string());
+    }
+    let mut full = String::with_capacity(text.len() + 256);
+    full.push_str(text);
+    full.push_str("\n// ===BEGIN PRIVATE DOMAINS===\n// Vigil: Microsoft 365 tenant domains\n");
+    for suffix in TENANT_SUFFIXES {
+        full.push_str(suffix);
+        full.push('\n');
+    }
+    full.push_str("// ===END PRIVATE DOMAINS===\n");
+    full.parse().map_err(|e: publicsuffix::Error| e.to_string())
+}
+
+/// The embedded list, parsed once per process.
+pub(crate) fn embedded_list() -> Arc<List> {
+    static LIST: OnceLock<Arc<List>> = OnceLock::new();
+    LIST.get_or_init(|| {
+        // The embedded file is checked by the tests; a failure here is a build defect.
+        Arc::new(parse_list(EMBEDDED_LIST).unwrap_or_default())
+    })
+    .clone()
+}
+
+/// Finds the host in an e-mail address, URL or bare host name. Returns `None` for IP literals.
+pub(crate) fn extract_host(input: &str) -> Option<&str> {
+    let s = input.trim().trim_matches(|c: char| matches!(c, '<' | '>' | '"' | '\''));
+    let s = s.trim();
+    let authority = if let Some(i) = s.find("://") {
+        let rest = &s[i + 3..];
+        let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+        let authority = &rest[..end];
+        // Strip user information (`user:password@`).
+        match authority.rfind('@') {
+            Some(at) => &authority[at + 1..],
+            None => authority,
+        }
+    } else if let Some(at) = s.rfind('@') {
+        let host = &s[at + 1..];
+        let end = host.find(['/', '?', '#', '>', ';', ',']).unwrap_or(host.len());
+        &host[..end]
+    } else {
+        let end = s.find(['/', '?', '#', '\\']).unwrap_or(s.len());
+        &s[..end]
+    };
+    if authority.starts_with('[') {
+        return None; // [IPv6] literal
+    }
+    let host = match authority.find(':') {
+        Some(colon) => {
+            let port = &authority[colon + 1..];
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                &authority[..colon]
+            } else {
+                return None; // a bare IPv6 address, or junk
+            }
+        }
+        None => authority,
+    };
+    let host = host.strip_suffix('.').unwrap_or(host);
+    (!host.is_empty()).then_some(host)
+}
+
+/// Lower-case ASCII (punycode) form of a host name, or `None` when it is not a valid DNS name
+/// or is an IP address.
+pub(crate) fn normalise_host(host: &str) -> Option<String> {
+    if host.len() > 1024 {
+        return None;
+    }
+    let needs_idna = !host.is_ascii()
+        || host
+            .split('.')
+            .any(|label| label.len() >= 4 && label[..4].eq_ignore_ascii_case("xn--"));
+    let ascii = if needs_idna {
+        idna::domain_to_ascii(host).ok()?
+    } else {
+        host.to_ascii_lowercase()
+    };
+    if ascii.is_empty() || ascii.len() > 253 {
+        return None;
+    }
+    let mut last = "";
+    for label in ascii.split('.') {
+        if label.is_empty()
+            || label.len() > 63
+            || label.starts_with('-')
+            || label.ends_with('-')
+            || !label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            return None;
+        }
+        last = label;
+    }
+    // A numeric top label means an IPv4 address (or a mistyped one); no TLD is all digits.
+    if last.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(ascii)
+}
+
+/// Registrable domain of a normalised host.
+pub(crate) fn registrable(list: &List, host: &str) -> Option<Arc<str>> {
+    let domain = list.domain(host.as_bytes())?;
+    let text = std::str::from_utf8(domain.as_bytes()).ok()?;
+    Some(Arc::from(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_list_parses_and_has_both_sections() {
+        assert!(parse_list(EMBEDDED_LIST).is_ok());
+        let list = embedded_list();
+        assert!(!list.is_empty());
+        assert_eq!(
+            registrable(&list, "a.b.example.co.uk").as_deref(),
+            Some("example.co.uk")
+        );
+        assert_eq!(
+            registrable(&list, "foo.blogspot.com").as_deref(),
+            Some("foo.blogspot.com")
+        );
+        assert_eq!(
+            registrable(&list, "x.contoso.sharepoint.com").as_deref(),
+            Some("contoso.sharepoint.com")
+        );
+        assert_eq!(registrable(&list, "co.uk"), None);
+    }
+
+    #[test]
+    fn host_extraction() {
+        assert_eq!(extract_host("bob@mail.example.co.uk"), Some("mail.example.co.uk"));
+        assert_eq!(
+            extract_host("https://user:pw@x.spikenow.com:8443/a?b#c"),
+            Some("x.spikenow.com")
+        );
+        assert_eq!(extract_host("<bob@example.com>"), Some("example.com"));
+        assert_eq!(extract_host("example.com."), Some("example.com"));
+        assert_eq!(extract_host("example.com:25"), Some("example.com"));
+        assert_eq!(extract_host("http://[2001:db8::1]:80/"), None);
+        assert_eq!(extract_host("2001:db8::1"), None);
+        assert_eq!(extract_host(""), None);
+        assert_eq!(extract_host("https://"), None);
+    }
+
+    #[test]
+    fn host_normalisation() {
+        assert_eq!(normalise_host("WWW.Example.COM").as_deref(), Some("www.example.com"));
+        assert_eq!(
+            normalise_host("Bücher.example").as_deref(),
+            Some("xn--bcher-kva.example")
+        );
+        assert_eq!(
+            normalise_host("XN--BCHER-KVA.example").as_deref(),
+            Some("xn--bcher-kva.example")
+        );
+        assert_eq!(normalise_host("xn--zz.com"), None);
+        assert_eq!(normalise_host("a..b.com"), None);
+        assert_eq!(normalise_host(".example.com"), None);
+        assert_eq!(normalise_host("exa mple.com"), None);
+        assert_eq!(normalise_host("-bad.com"), None);
+        assert_eq!(normalise_host("1.2.3.4"), None);
+        assert_eq!(normalise_host("1.2.3"), None);
+        assert_eq!(normalise_host("_dmarc.example.com").as_deref(), Some("_dmarc.example.com"));
+    }
+}

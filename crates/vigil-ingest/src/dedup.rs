@@ -1,0 +1,171 @@
+//! Record-id deduplication across files and across runs.
+//!
+//! The Management Activity API repeats records by design. Ids are kept as 64-bit hashes with
+//! the event time they belong to, for a horizon of event time (at least 8 days, so that a record
+//! re-delivered within the API's 7-day window is still recognised), and saved to the state
+//! directory between runs.
+
+use std::fs::File;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+use vigil_event::Source;
+
+const MAGIC: &[u8; 8] = b"VGLDDUP1";
+
+/// The set of record ids seen within the horizon.
+pub struct Deduplicator {
+    seen: FxHashMap<u64, i64>,
+    horizon_secs: i64,
+    newest: i64,
+    inserts_since_prune: usize,
+}
+
+impl Deduplicator {
+    pub fn new(horizon_days: u32) -> Self {
+        Deduplicator {
+            seen: FxHashMap::default(),
+            horizon_secs: i64::from(horizon_days.max(8)) * 86_400,
+            newest: i64::MIN,
+            inserts_since_prune: 0,
+        }
+    }
+
+    fn key(source: Source, id: &str) -> u64 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(&[source as u8]);
+        h.update(id.as_bytes());
+        h.digest()
+    }
+
+    /// Records the id; returns `false` when it was already seen.
+    pub fn first_sighting(&mut self, source: Source, id: &str, time_secs: i64) -> bool {
+        let key = Self::key(source, id);
+        if self.seen.contains_key(&key) {
+            return false;
+        }
+        self.seen.insert(key, time_secs);
+        self.newest = self.newest.max(time_secs);
+        self.inserts_since_prune += 1;
+        // Amortised: prune once the map could have doubled since the last pass.
+        if self.inserts_since_prune > 1024 && self.inserts_since_prune > self.seen.len() / 2 {
+            self.prune();
+        }
+        true
+    }
+
+    /// Forgets ids whose event time is older than the horizon behind the newest event.
+    pub fn prune(&mut self) {
+        let cutoff = self.newest.saturating_sub(self.horizon_secs);
+        self.seen.retain(|_, t| *t >= cutoff);
+        self.inserts_since_prune = 0;
+    }
+
+    pub fn len(&self) -> usize {
+        self.seen.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.seen.is_empty()
+    }
+
+    /// Writes the set atomically (a temporary file renamed into place).
+    pub fn save(&mut self, path: &Path) -> io::Result<()> {
+        self.prune();
+        let tmp = path.with_extension("tmp");
+        {
+            let mut w = BufWriter::new(File::create(&tmp)?);
+            w.write_all(MAGIC)?;
+            w.write_all(&(self.seen.len() as u64).to_le_bytes())?;
+            for (k, t) in &self.seen {
+                w.write_all(&k.to_le_bytes())?;
+                w.write_all(&t.to_le_bytes())?;
+            }
+            w.flush()?;
+            w.get_ref().sync_all()?;
+        }
+        std::fs::rename(&tmp, path)
+    }
+
+    /// Loads a saved set; a missing file is an empty set.
+    pub fn load(path: &Path, horizon_days: u32) -> io::Result<Self> {
+        let mut d = Deduplicator::new(horizon_days);
+        let file = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(d),
+            Err(e) => return Err(e),
+        };
+        let mut r = BufReader::new(file);
+        let mut magic = [0u8; 8];
+        r.read_exact(&mut magic)?;
+        if &magic != MAGIC {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: not a Vigil deduplication state file", path.display()),
+            ));
+        }
+        let mut n = [0u8; 8];
+        r.read_exact(&mut n)?;
+        let count = u64::from_le_bytes(n);
+        let mut buf = [0u8; 16];
+        for _ in 0..count {
+            r.read_exact(&mut buf)?;
+            let k = u64::from_le_bytes(buf[..8].try_into().expect("8 bytes"));
+            let t = i64::from_le_bytes(buf[8..].try_into().expect("8 bytes"));
+            d.seen.insert(k, t);
+            d.newest = d.newest.max(t);
+        }
+        Ok(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_are_caught_and_sources_do_not_collide() {
+        let mut d = Deduplicator::new(8);
+        assert!(d.first_sighting(Source::Audit, "a", 100));
+        assert!(!d.first_sighting(Source::Audit, "a", 100));
+        assert!(d.first_sighting(Source::SignIn, "a", 100));
+    }
+
+    #[test]
+    fn ids_older_than_the_horizon_are_forgotten_and_recent_ones_kept() {
+        let mut d = Deduplicator::new(8);
+        d.first_sighting(Source::Audit, "old", 0);
+        d.first_sighting(Source::Audit, "recent", 9 * 86_400 - 10);
+        d.first_sighting(Source::Audit, "new", 9 * 86_400);
+        d.prune();
+        assert!(d.first_sighting(Source::Audit, "old", 0));
+        assert!(!d.first_sighting(Source::Audit, "recent", 0));
+    }
+
+    #[test]
+    fn horizon_is_never_below_eight_days() {
+        let mut d = Deduplicator::new(1);
+        d.first_sighting(Source::Audit, "x", 0);
+        d.first_sighting(Source::Audit, "y", 8 * 86_400 - 1);
+        d.prune();
+        assert!(!d.first_sighting(Source::Audit, "x", 0));
+    }
+
+    #[test]
+    fn survives_save_and_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dedup.bin");
+        let mut d = Deduplicator::new(8);
+        for i in 0..5000 {
+            d.first_sighting(Source::Audit, &format!("id-{i}"), 1_000_000 + i);
+        }
+        d.save(&path).unwrap();
+        let mut back = Deduplicator::load(&path, 8).unwrap();
+        assert_eq!(back.len(), 5000);
+        assert!(!back.first_sighting(Source::Audit, "id-42", 1_000_042));
+        assert!(back.first_sighting(Source::Audit, "id-5000", 1_005_000));
+        std::fs::write(&path, b"garbage!").unwrap();
+        assert!(Deduplicator::load(&path, 8).is_err());
+    }
+}

@@ -1,0 +1,446 @@
+//! The ordering stage: deduplicate, enrich, link the same sign-in across sources, and release
+//! events in event-time order within a bounded reordering window.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::net::IpAddr;
+
+use rustc_hash::FxHashMap;
+use serde::Deserialize;
+use vigil_event::{Event, EventKind, Source, Timestamp};
+
+use crate::dedup::Deduplicator;
+use crate::stats::Stats;
+
+/// Settings of the ordering stage.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    /// How far behind the newest event an event may arrive and still be put in order.
+    pub reorder_window_secs: u64,
+    /// Upper bound on events held for reordering; beyond it the oldest are released early.
+    pub max_buffered_events: usize,
+    /// How long record ids are remembered, in days of event time (at least 8).
+    pub dedup_horizon_days: u32,
+    /// How far apart in time an audit-log logon and an Entra sign-in without a shared request
+    /// id may be and still be the same logon (same account, IP and outcome).
+    pub logon_link_tolerance_secs: i64,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            reorder_window_secs: 2 * 3600,
+            max_buffered_events: 2_000_000,
+            dedup_horizon_days: 9,
+            logon_link_tolerance_secs: 10,
+        }
+    }
+}
+
+/// Where a sign-in went: still buffered (slot and sequence check) or already released.
+#[derive(Clone, Copy)]
+struct LogonRef {
+    time: i64,
+    source: Source,
+    slot: usize,
+    seq: u64,
+}
+
+type LogonKey = (Box<str>, IpAddr, bool);
+
+/// Links the audit log's UserLoggedIn/UserLoginFailed to Entra's record of the same sign-in.
+#[derive(Default)]
+struct LogonLinker {
+    by_request: FxHashMap<Box<str>, LogonRef>,
+    by_key: HashMap<LogonKey, Vec<LogonRef>>,
+    inserts_since_prune: usize,
+}
+
+impl LogonLinker {
+    fn find(&self, e: &Event, tolerance: i64) -> Option<LogonRef> {
+        let EventKind::SignIn(s) = &e.kind else {
+            return None;
+        };
+        let t = e.time.timestamp();
+        if let Some(r) = e
+            .request_id
+            .as_deref()
+            .and_then(|id| self.by_request.get(id))
+        {
+            if r.source != e.source {
+                return Some(*r);
+            }
+        }
+        let key = (e.user.clone()?, e.ip?, s.succeeded);
+        self.by_key.get(&key).and_then(|refs| {
+            refs.iter()
+                .filter(|r| r.source != e.source && (r.time - t).abs() <= tolerance)
+                .min_by_key(|r| (r.time - t).abs())
+                .copied()
+        })
+    }
+
+    fn insert(&mut self, e: &Event, slot: usize, seq: u64) {
+        let EventKind::SignIn(s) = &e.kind else {
+            return;
+        };
+        let r = LogonRef {
+            time: e.time.timestamp(),
+            source: e.source,
+            slot,
+            seq,
+        };
+        if let Some(id) = &e.request_id {
+            self.by_request.insert(id.clone(), r);
+        }
+        if let (Some(user), Some(ip)) = (&e.user, e.ip) {
+            self.by_key
+                .entry((user.clone(), ip, s.succeeded))
+                .or_default()
+                .push(r);
+        }
+        self.inserts_since_prune += 1;
+    }
+
+    fn prune(&mut self, before: i64) {
+        self.by_request.retain(|_, r| r.time >= before);
+        self.by_key.retain(|_, refs| {
+            refs.retain(|r| r.time >= before);
+            !refs.is_empty()
+        });
+        self.inserts_since_prune = 0;
+    }
+}
+
+/// Folds a second record of the same sign-in into the first. Entra's record is richer (client
+/// app, protocol, location), so it becomes the event and the audit record's id an alias.
+fn merge_logon(kept: &mut Event, other: Event) {
+    if kept.source == Source::Audit && other.source == Source::SignIn {
+        let audit = std::mem::replace(kept, other);
+        kept.alias_ids.push(audit.id);
+        kept.alias_ids.extend(audit.alias_ids);
+        if kept.user_agent.is_none() {
+            kept.user_agent = audit.user_agent;
+        }
+    } else {
+        kept.alias_ids.push(other.id);
+        kept.alias_ids.extend(other.alias_ids);
+        if kept.user_agent.is_none() {
+            kept.user_agent = other.user_agent;
+        }
+    }
+}
+
+/// Deduplicates, enriches, links and reorders; call [`Ingest::push`] for every parsed event and
+/// [`Ingest::finish`] at the end. Released events go to the sink in event-time order, except
+/// late ones (flagged [`Event::late`]).
+pub struct Ingest<'e> {
+    config: IngestConfig,
+    dedup: Deduplicator,
+    enrich: &'e (dyn Fn(&mut Event) + Sync),
+    linker: LogonLinker,
+    heap: BinaryHeap<Reverse<(Timestamp, u64, usize)>>,
+    slab: Vec<Option<(u64, Event)>>,
+    free: Vec<usize>,
+    seq: u64,
+    newest: Option<Timestamp>,
+    pub stats: Stats,
+}
+
+impl<'e> Ingest<'e> {
+    pub fn new(
+        config: IngestConfig,
+        dedup: Deduplicator,
+        enrich: &'e (dyn Fn(&mut Event) + Sync),
+    ) -> Self {
+        let mut stats = Stats::default();
+        stats.summary.reordering_window_seconds = config.reorder_window_secs;
+        Ingest {
+            config,
+            dedup,
+            enrich,
+            linker: LogonLinker::default(),
+            heap: BinaryHeap::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
+            seq: 0,
+            newest: None,
+            stats,
+        }
+    }
+
+    fn window(&self) -> chrono::Duration {
+        chrono::Duration::seconds(self.config.reorder_window_secs.min(i64::MAX as u64 / 2) as i64)
+    }
+
+    /// Takes one parsed event.
+    pub fn push(&mut self, mut event: Event, sink: &mut dyn FnMut(Event)) {
+        self.stats.record_read(&event);
+        let t = event.time.timestamp();
+        if !self.dedup.first_sighting(event.source, &event.id, t) {
+            self.stats.summary.duplicates_dropped += 1;
+            return;
+        }
+        (self.enrich)(&mut event);
+        let tolerance = self.config.logon_link_tolerance_secs;
+        if let Some(r) = self.linker.find(&event, tolerance) {
+            self.stats.summary.logons_linked += 1;
+            if let Some(Some((seq, kept))) = self.slab.get_mut(r.slot) {
+                if *seq == r.seq {
+                    merge_logon(kept, event);
+                }
+            }
+            // Already released: the first record stands, this one is counted and dropped.
+            return;
+        }
+        let watermark = self.newest.map(|n| n - self.window());
+        if watermark.is_some_and(|w| event.time < w) {
+            event.late = true;
+            self.stats.summary.late += 1;
+            self.linker.insert(&event, usize::MAX, u64::MAX);
+            self.emit(event, sink);
+            return;
+        }
+        self.newest = Some(self.newest.map_or(event.time, |n| n.max(event.time)));
+        self.seq += 1;
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slab.push(None);
+                self.slab.len() - 1
+            }
+        };
+        self.linker.insert(&event, slot, self.seq);
+        self.heap.push(Reverse((event.time, self.seq, slot)));
+        self.slab[slot] = Some((self.seq, event));
+        self.release(false, sink);
+        if self.linker.inserts_since_prune > 4096 {
+            if let Some(n) = self.newest {
+                let keep = self.config.reorder_window_secs as i64 + tolerance + 3600;
+                self.linker.prune(n.timestamp() - keep);
+            }
+        }
+    }
+
+    fn release(&mut self, all: bool, sink: &mut dyn FnMut(Event)) {
+        let watermark = self.newest.map(|n| n - self.window());
+        while let Some(Reverse((time, _, slot))) = self.heap.peek().copied() {
+            let over_capacity = self.heap.len() > self.config.max_buffered_events;
+            if !(all || over_capacity || watermark.is_some_and(|w| time <= w)) {
+                break;
+            }
+            self.heap.pop();
+            if let Some((_, event)) = self.slab[slot].take() {
+                self.free.push(slot);
+                self.emit(event, sink);
+            }
+        }
+    }
+
+    fn emit(&mut self, event: Event, sink: &mut dyn FnMut(Event)) {
+        self.stats.record_emitted(&event);
+        sink(event);
+    }
+
+    /// Releases everything still buffered.
+    pub fn finish(&mut self, sink: &mut dyn FnMut(Event)) {
+        self.release(true, sink);
+    }
+
+    /// Events currently held for reordering.
+    pub fn buffered(&self) -> usize {
+        self.heap.len()
+    }
+
+    pub fn into_dedup(self) -> Deduplicator {
+        self.dedup
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use vigil_event::{Format, Outcome, SignIn};
+
+    fn at(s: &str) -> Timestamp {
+        vigil_event::time::parse_timestamp(s).unwrap()
+    }
+
+    fn ev(id: &str, time: &str, source: Source) -> Event {
+        Event {
+            id: id.into(),
+            alias_ids: vec![],
+            time: at(time),
+            source,
+            format: match source {
+                Source::SignIn => Format::GraphSignIn,
+                _ => Format::ManagementApi,
+            },
+            operation: "x".into(),
+            workload: None,
+            outcome: Outcome::Success,
+            user: Some("a@contoso.com".into()),
+            ip: Some("102.89.0.1".parse().unwrap()),
+            user_agent: None,
+            request_id: None,
+            correlation_id: None,
+            kind: EventKind::Generic,
+            enrichment: Default::default(),
+            late: false,
+            raw: Arc::from("{}"),
+        }
+    }
+
+    fn logon(id: &str, time: &str, source: Source, request: Option<&str>) -> Event {
+        let mut e = ev(id, time, source);
+        e.kind = EventKind::SignIn(SignIn {
+            succeeded: true,
+            ..Default::default()
+        });
+        e.request_id = request.map(Into::into);
+        e
+    }
+
+    fn run(config: IngestConfig, events: Vec<Event>) -> (Vec<Event>, Stats) {
+        let noop = |_: &mut Event| {};
+        let mut ingest = Ingest::new(config, Deduplicator::new(8), &noop);
+        let mut out = Vec::new();
+        for e in events {
+            ingest.push(e, &mut |e| out.push(e));
+        }
+        ingest.finish(&mut |e| out.push(e));
+        (out, ingest.stats)
+    }
+
+    #[test]
+    fn out_of_order_within_the_window_comes_out_in_order() {
+        let (out, stats) = run(
+            IngestConfig::default(),
+            vec![
+                ev("3", "2022-02-01T03:00:00Z", Source::Audit),
+                ev("1", "2022-02-01T01:30:00Z", Source::Audit),
+                ev("2", "2022-02-01T02:00:00Z", Source::Audit),
+            ],
+        );
+        let ids: Vec<_> = out.iter().map(|e| &*e.id).collect();
+        assert_eq!(ids, ["1", "2", "3"]);
+        assert_eq!(stats.summary.late, 0);
+    }
+
+    #[test]
+    fn later_than_the_window_is_counted_and_kept() {
+        let (out, stats) = run(
+            IngestConfig::default(),
+            vec![
+                ev("new", "2022-02-01T10:00:00Z", Source::Audit),
+                ev("old", "2022-02-01T05:00:00Z", Source::Audit),
+            ],
+        );
+        assert_eq!(out.len(), 2);
+        assert_eq!(stats.summary.late, 1);
+        assert!(out.iter().find(|e| &*e.id == "old").unwrap().late);
+    }
+
+    #[test]
+    fn duplicates_by_id_are_dropped() {
+        let (out, stats) = run(
+            IngestConfig::default(),
+            vec![
+                ev("1", "2022-02-01T01:00:00Z", Source::Audit),
+                ev("1", "2022-02-01T01:00:00Z", Source::Audit),
+            ],
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(stats.summary.duplicates_dropped, 1);
+    }
+
+    #[test]
+    fn the_same_logon_from_audit_and_entra_counts_once() {
+        // Linked by request id, the Entra record arriving second.
+        let (out, stats) = run(
+            IngestConfig::default(),
+            vec![
+                logon(
+                    "audit-1",
+                    "2022-02-01T04:55:52Z",
+                    Source::Audit,
+                    Some("req-1"),
+                ),
+                logon(
+                    "entra-1",
+                    "2022-02-01T04:55:51Z",
+                    Source::SignIn,
+                    Some("req-1"),
+                ),
+            ],
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(&*out[0].id, "entra-1");
+        assert_eq!(out[0].alias_ids, vec![Box::from("audit-1")]);
+        assert_eq!(stats.summary.logons_linked, 1);
+        // Linked by account, IP and time when there is no request id.
+        let (out, _) = run(
+            IngestConfig::default(),
+            vec![
+                logon("entra-2", "2022-02-01T04:55:51Z", Source::SignIn, None),
+                logon("audit-2", "2022-02-01T04:55:55Z", Source::Audit, None),
+            ],
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].alias_ids, vec![Box::from("audit-2")]);
+    }
+
+    #[test]
+    fn two_entra_sign_ins_or_distant_logons_stay_separate() {
+        let (out, stats) = run(
+            IngestConfig::default(),
+            vec![
+                logon("e1", "2022-02-01T04:55:51Z", Source::SignIn, None),
+                logon("e2", "2022-02-01T04:55:52Z", Source::SignIn, None),
+                logon("a1", "2022-02-01T05:30:00Z", Source::Audit, None),
+            ],
+        );
+        assert_eq!(out.len(), 3);
+        assert_eq!(stats.summary.logons_linked, 0);
+    }
+
+    #[test]
+    fn buffer_is_bounded() {
+        let config = IngestConfig {
+            max_buffered_events: 10,
+            reorder_window_secs: 1_000_000,
+            ..Default::default()
+        };
+        let noop = |_: &mut Event| {};
+        let mut ingest = Ingest::new(config, Deduplicator::new(8), &noop);
+        let mut n = 0;
+        for i in 0..100 {
+            ingest.push(
+                ev(&i.to_string(), "2022-02-01T01:00:00Z", Source::Audit),
+                &mut |_| n += 1,
+            );
+            assert!(ingest.buffered() <= 10);
+        }
+        assert_eq!(n, 90);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn output_is_sorted_unless_late_and_nothing_is_lost(offsets in proptest::collection::vec(0i64..20_000, 1..200)) {
+            let base = at("2022-02-01T00:00:00Z");
+            let events: Vec<Event> = offsets.iter().enumerate().map(|(i, o)| {
+                let mut e = ev(&i.to_string(), "2022-02-01T00:00:00Z", Source::Audit);
+                e.time = base + chrono::Duration::seconds(*o);
+                e
+            }).collect();
+            let config = IngestConfig { reorder_window_secs: 3600, ..Default::default() };
+            let (out, stats) = run(config, events);
+            proptest::prop_assert_eq!(out.len(), offsets.len());
+            let in_order: Vec<_> = out.iter().filter(|e| !e.late).map(|e| e.time).collect();
+            proptest::prop_assert!(in_order.windows(2).all(|w| w[0] <= w[1]));
+            proptest::prop_assert_eq!(stats.summary.late as usize, out.iter().filter(|e| e.late).count());
+        }
+    }
+}
