@@ -110,9 +110,12 @@ pub(crate) fn parse_csv(path: &Path, text: &str) -> ParsedCsv {
             Err(e) => {
                 out.report.malformed += 1;
                 if out.report.errors.len() < MAX_REPORTED_ERRORS {
-                    out.report
-                        .errors
-                        .push(format!("{}:{}: {}", path.display(), line_no, e.message()));
+                    out.report.errors.push(format!(
+                        "{}:{}: {}",
+                        path.display(),
+                        line_no,
+                        e.message()
+                    ));
                 }
             }
         }
@@ -148,7 +151,12 @@ fn bad(message: impl Into<String>) -> RowError {
 
 /// A first line such as `start_ip,end_ip,asn,org`: a first field with letters and no digit.
 fn looks_like_header(line: &str) -> bool {
-    let first = line.split(',').next().unwrap_or("").trim().trim_matches('"');
+    let first = line
+        .split(',')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_matches('"');
     first.bytes().any(|b| b.is_ascii_alphabetic()) && !first.bytes().any(|b| b.is_ascii_digit())
 }
 
@@ -183,7 +191,11 @@ fn parse_row(line: &str) -> Result<ParsedRow<'_>, RowError> {
             }
             Range::V6(s, e)
         }
-        _ => return Err(bad(format!("start {start} and end {end} mix IPv4 and IPv6"))),
+        _ => {
+            return Err(bad(format!(
+                "start {start} and end {end} mix IPv4 and IPv6"
+            )))
+        }
     };
     let asn_text = fields[2].trim();
     let digits = asn_text
@@ -428,7 +440,13 @@ impl AsnDb {
                     })
                 })
                 .collect();
-            let remap = |org: u32| if org == NO_ORG { NO_ORG } else { map[org as usize] };
+            let remap = |org: u32| {
+                if org == NO_ORG {
+                    NO_ORG
+                } else {
+                    map[org as usize]
+                }
+            };
             v4_rows.extend(file.v4.into_iter().map(|r| Row {
                 org: remap(r.org),
                 ..r
@@ -537,7 +555,11 @@ mod tests {
             "{}",
             report.errors[0]
         );
-        assert!(report.errors[0].contains("not-an-ip"), "{}", report.errors[0]);
+        assert!(
+            report.errors[0].contains("not-an-ip"),
+            "{}",
+            report.errors[0]
+        );
         assert!(report.errors[2].starts_with("test.csv:4: unterminated"));
         assert!(report.errors.last().unwrap().starts_with("test.csv:10: "));
         assert_eq!(db.lookup(ip("1.0.10.1")).unwrap().0, 10);
@@ -569,7 +591,9 @@ mod tests {
         assert_eq!(db.lookup(ip("2001:4860:4804:ffff::1")).unwrap().0, 15169);
         assert_eq!(db.lookup(ip("2c0f:fff0::1")).unwrap(), (37125, None));
         assert_eq!(
-            db.lookup(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")).unwrap().0,
+            db.lookup(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"))
+                .unwrap()
+                .0,
             64512
         );
         assert_eq!(db.lookup(ip("1.1.1.1")).unwrap().0, 13335);

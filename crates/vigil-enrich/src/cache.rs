@@ -10,8 +10,10 @@ use std::sync::{Mutex, MutexGuard};
 
 const SHARDS: usize = 16;
 
+type Shard<V> = Mutex<HashMap<Box<str>, V>>;
+
 pub(crate) struct BoundedCache<V> {
-    shards: Box<[Mutex<HashMap<Box<str>, V>>]>,
+    shards: Box<[Shard<V>]>,
     per_shard: usize,
     max_key_len: usize,
     hasher: RandomState,

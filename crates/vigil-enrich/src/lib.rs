@@ -365,7 +365,9 @@ impl Enricher {
     }
 
     fn fill_address(&self, address: &mut MailAddress) {
-        address.domain = self.registrable_domain(&address.address).map(|d| Box::from(&*d));
+        address.domain = self
+            .registrable_domain(&address.address)
+            .map(|d| Box::from(&*d));
     }
 
     /// Fills [`Event::enrichment`], the `domain` of every [`MailAddress`] in the event's kind and
@@ -427,13 +429,17 @@ impl Enricher {
 
         match &mut event.kind {
             EventKind::InboxRule(rule) => {
-                rule.forward_to.iter_mut().for_each(|a| self.fill_address(a));
+                rule.forward_to
+                    .iter_mut()
+                    .for_each(|a| self.fill_address(a));
             }
             EventKind::MailboxForwarding(fwd) => {
                 fwd.forward_to.iter_mut().for_each(|a| self.fill_address(a));
             }
             EventKind::TransportRule(rule) => {
-                rule.forward_to.iter_mut().for_each(|a| self.fill_address(a));
+                rule.forward_to
+                    .iter_mut()
+                    .for_each(|a| self.fill_address(a));
             }
             EventKind::MessageTrace(trace) => {
                 if let Some(a) = trace.sender.as_mut() {
@@ -582,7 +588,10 @@ mod tests {
         assert_eq!(cfg.country_mmdb, Some(full.path().join(COUNTRY_MMDB_FILE)));
         assert_eq!(
             cfg.asn_csv,
-            vec![full.path().join("asn-ipv4.csv"), full.path().join("asn-ipv6.csv")]
+            vec![
+                full.path().join("asn-ipv4.csv"),
+                full.path().join("asn-ipv6.csv")
+            ]
         );
         assert_eq!(cfg.public_suffix_list, None);
 

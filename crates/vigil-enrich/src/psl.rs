@@ -73,7 +73,9 @@ pub(crate) fn embedded_list() -> Arc<List> {
 
 /// Finds the host in an e-mail address, URL or bare host name. Returns `None` for IP literals.
 pub(crate) fn extract_host(input: &str) -> Option<&str> {
-    let s = input.trim().trim_matches(|c: char| matches!(c, '<' | '>' | '"' | '\''));
+    let s = input
+        .trim()
+        .trim_matches(|c: char| matches!(c, '<' | '>' | '"' | '\''));
     let s = s.trim();
     let authority = if let Some(i) = s.find("://") {
         let rest = &s[i + 3..];
@@ -86,7 +88,9 @@ pub(crate) fn extract_host(input: &str) -> Option<&str> {
         }
     } else if let Some(at) = s.rfind('@') {
         let host = &s[at + 1..];
-        let end = host.find(['/', '?', '#', '>', ';', ',']).unwrap_or(host.len());
+        let end = host
+            .find(['/', '?', '#', '>', ';', ','])
+            .unwrap_or(host.len());
         &host[..end]
     } else {
         let end = s.find(['/', '?', '#', '\\']).unwrap_or(s.len());
@@ -182,7 +186,10 @@ mod tests {
 
     #[test]
     fn host_extraction() {
-        assert_eq!(extract_host("bob@mail.example.co.uk"), Some("mail.example.co.uk"));
+        assert_eq!(
+            extract_host("bob@mail.example.co.uk"),
+            Some("mail.example.co.uk")
+        );
         assert_eq!(
             extract_host("https://user:pw@x.spikenow.com:8443/a?b#c"),
             Some("x.spikenow.com")
@@ -198,7 +205,10 @@ mod tests {
 
     #[test]
     fn host_normalisation() {
-        assert_eq!(normalise_host("WWW.Example.COM").as_deref(), Some("www.example.com"));
+        assert_eq!(
+            normalise_host("WWW.Example.COM").as_deref(),
+            Some("www.example.com")
+        );
         assert_eq!(
             normalise_host("Bücher.example").as_deref(),
             Some("xn--bcher-kva.example")
@@ -214,6 +224,9 @@ mod tests {
         assert_eq!(normalise_host("-bad.com"), None);
         assert_eq!(normalise_host("1.2.3.4"), None);
         assert_eq!(normalise_host("1.2.3"), None);
-        assert_eq!(normalise_host("_dmarc.example.com").as_deref(), Some("_dmarc.example.com"));
+        assert_eq!(
+            normalise_host("_dmarc.example.com").as_deref(),
+            Some("_dmarc.example.com")
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! User-agent and client-app classification.
 //!
-//! [`RULES`] is an ordered table; the first rule that matches the lower-cased user agent decides
+//! `RULES` is an ordered table; the first rule that matches the lower-cased user agent decides
 //! its class and family. The order matters and is, from the top:
 //!
 //! 1. legacy basic-authentication markers (`BAV2ROPC`, `CBAInPROD`);
@@ -127,16 +127,37 @@ pub(crate) const RULES: &[Rule] = &[
     ),
     r(&[C("microsoft word")], MobileOr(DesktopClient), "Word"),
     r(&[C("microsoft excel")], MobileOr(DesktopClient), "Excel"),
-    r(&[C("microsoft powerpoint")], MobileOr(DesktopClient), "PowerPoint"),
-    r(&[C("microsoft onenote")], MobileOr(DesktopClient), "OneNote"),
-    r(&[C("microsoft office")], MobileOr(DesktopClient), "Microsoft Office"),
+    r(
+        &[C("microsoft powerpoint")],
+        MobileOr(DesktopClient),
+        "PowerPoint",
+    ),
+    r(
+        &[C("microsoft onenote")],
+        MobileOr(DesktopClient),
+        "OneNote",
+    ),
+    r(
+        &[C("microsoft office")],
+        MobileOr(DesktopClient),
+        "Microsoft Office",
+    ),
     r(&[C("teamsmobile")], Is(MobileClient), "Teams"),
     r(
-        &[C("teams/"), C("msteams"), C("microsoftteams"), C("microsoft teams")],
+        &[
+            C("teams/"),
+            C("msteams"),
+            C("microsoftteams"),
+            C("microsoft teams"),
+        ],
         MobileOr(DesktopClient),
         "Teams",
     ),
-    r(&[C("onedrivesync"), C("skydrivesync")], Is(DesktopClient), "OneDrive"),
+    r(
+        &[C("onedrivesync"), C("skydrivesync")],
+        Is(DesktopClient),
+        "OneDrive",
+    ),
     r(&[C("onedriveiosapp")], Is(MobileClient), "OneDrive"),
     r(&[C("onedrive")], MobileOr(DesktopClient), "OneDrive"),
     r(
@@ -193,18 +214,38 @@ pub(crate) const RULES: &[Rule] = &[
         Is(MobileClient),
         "iOS Mail",
     ),
-    r(&[C("exchangeservicesclient")], MobileOr(DesktopClient), "Apple Mail"),
-    r(&[C("android-mail"), C("androidmail")], Is(MobileClient), "Android Mail"),
+    r(
+        &[C("exchangeservicesclient")],
+        MobileOr(DesktopClient),
+        "Apple Mail",
+    ),
+    r(
+        &[C("android-mail"), C("androidmail")],
+        Is(MobileClient),
+        "Android Mail",
+    ),
     r(&[C("android-gmail")], Is(MobileClient), "Gmail"),
-    r(&[C("samsung-sm-"), C("samsungemail")], Is(MobileClient), "Samsung Email"),
+    r(
+        &[C("samsung-sm-"), C("samsungemail")],
+        Is(MobileClient),
+        "Samsung Email",
+    ),
     // 4. Scripting, SDKs and command-line tools.
     r(&[C("azurepowershell")], Is(Automation), "Azure PowerShell"),
     r(&[C("powershell")], Is(Automation), "PowerShell"),
-    r(&[C("azurecli"), C("azure-cli")], Is(Automation), "Azure CLI"),
+    r(
+        &[C("azurecli"), C("azure-cli")],
+        Is(Automation),
+        "Azure CLI",
+    ),
     r(&[C("msal.python")], Is(Automation), "MSAL.Python"),
     r(&[C("msal.net")], Is(Automation), "MSAL.NET"),
     r(&[C("msal4j"), C("msal.java")], Is(Automation), "MSAL4J"),
-    r(&[C("msal-node"), C("msal.node")], Is(Automation), "MSAL Node"),
+    r(
+        &[C("msal-node"), C("msal.node")],
+        Is(Automation),
+        "MSAL Node",
+    ),
     r(&[C("python-requests")], Is(Automation), "python-requests"),
     r(&[C("python-urllib")], Is(Automation), "python-urllib"),
     r(&[C("python-httpx")], Is(Automation), "python-httpx"),
@@ -215,17 +256,33 @@ pub(crate) const RULES: &[Rule] = &[
     r(&[C("go-http-client")], Is(Automation), "Go-http-client"),
     r(&[P("axios/"), E("axios")], Is(Automation), "axios"),
     r(&[C("okhttp")], Is(Automation), "okhttp"),
-    r(&[C("apache-httpclient")], Is(Automation), "Apache-HttpClient"),
-    r(&[P("java/"), C(" java/"), E("java")], Is(Automation), "Java"),
+    r(
+        &[C("apache-httpclient")],
+        Is(Automation),
+        "Apache-HttpClient",
+    ),
+    r(
+        &[P("java/"), C(" java/"), E("java")],
+        Is(Automation),
+        "Java",
+    ),
     r(&[C("libwww-perl")], Is(Automation), "libwww-perl"),
     r(&[C("postmanruntime")], Is(Automation), "PostmanRuntime"),
     r(&[C("insomnia/")], Is(Automation), "Insomnia"),
-    r(&[C("node-fetch"), P("undici"), E("node")], Is(Automation), "Node.js"),
+    r(
+        &[C("node-fetch"), P("undici"), E("node")],
+        Is(Automation),
+        "Node.js",
+    ),
     r(&[P("httpie/")], Is(Automation), "HTTPie"),
     r(&[C("restsharp")], Is(Automation), "RestSharp"),
     r(&[C("guzzlehttp")], Is(Automation), "Guzzle"),
     r(&[C("faraday v"), E("ruby")], Is(Automation), "Ruby"),
-    r(&[C("zgrab"), C("masscan"), C("nmap")], Is(Automation), "Scanner"),
+    r(
+        &[C("zgrab"), C("masscan"), C("nmap")],
+        Is(Automation),
+        "Scanner",
+    ),
     // 5. Browsers (phones and tablets included: the class is the kind of software, not device).
     r2(
         &[C("edg/"), C("edga/"), C("edgios/"), C("edge/")],
@@ -234,18 +291,38 @@ pub(crate) const RULES: &[Rule] = &[
         "Edge",
     ),
     r(&[C("opr/"), P("opera/"), C("opera ")], Is(Browser), "Opera"),
-    r2(&[C("samsungbrowser/")], MOZILLA, Is(Browser), "Samsung Internet"),
+    r2(
+        &[C("samsungbrowser/")],
+        MOZILLA,
+        Is(Browser),
+        "Samsung Internet",
+    ),
     r2(&[C("yabrowser/")], MOZILLA, Is(Browser), "Yandex Browser"),
     r2(&[C("vivaldi/")], MOZILLA, Is(Browser), "Vivaldi"),
-    r2(&[C("firefox/"), C("fxios/")], MOZILLA, Is(Browser), "Firefox"),
+    r2(
+        &[C("firefox/"), C("fxios/")],
+        MOZILLA,
+        Is(Browser),
+        "Firefox",
+    ),
     r2(
         &[C("crios/"), C("chrome/"), C("chromium/")],
         MOZILLA,
         Is(Browser),
         "Chrome",
     ),
-    r2(&[C("msie "), C("trident/")], MOZILLA, Is(Browser), "Internet Explorer"),
-    r2(&[C("safari/"), C("applewebkit/")], MOZILLA, Is(Browser), "Safari"),
+    r2(
+        &[C("msie "), C("trident/")],
+        MOZILLA,
+        Is(Browser),
+        "Internet Explorer",
+    ),
+    r2(
+        &[C("safari/"), C("applewebkit/")],
+        MOZILLA,
+        Is(Browser),
+        "Safari",
+    ),
     r2(&[C("gecko")], MOZILLA, Is(Browser), "Other Browser"),
 ];
 
@@ -298,7 +375,10 @@ impl UaTable {
         if lower.starts_with("mozilla/") {
             return (UaClass::Unknown, self.mozilla.clone());
         }
-        (UaClass::Unknown, product_token(ua).unwrap_or_else(|| self.unknown.clone()))
+        (
+            UaClass::Unknown,
+            product_token(ua).unwrap_or_else(|| self.unknown.clone()),
+        )
     }
 }
 
@@ -356,7 +436,10 @@ const CLIENT_APP_ALIASES: &[(&str, &str)] = &[
     ("ews", "Exchange Web Services"),
     ("mapi over http", "MAPI Over HTTP"),
     ("outlook anywhere", "Outlook Anywhere (RPC over HTTP)"),
-    ("mobile apps and desktop clients", "Mobile Apps and Desktop clients"),
+    (
+        "mobile apps and desktop clients",
+        "Mobile Apps and Desktop clients",
+    ),
 ];
 
 pub(crate) struct ClientAppTable {
@@ -394,7 +477,9 @@ impl ClientAppTable {
             return find(canonical);
         }
         // Any other "Other clients; ..." variant is still legacy authentication.
-        if value.len() >= 13 && value.is_char_boundary(13) && value[..13].eq_ignore_ascii_case("other clients")
+        if value.len() >= 13
+            && value.is_char_boundary(13)
+            && value[..13].eq_ignore_ascii_case("other clients")
         {
             return find("Other clients");
         }
@@ -417,7 +502,12 @@ mod tests {
             for p in rule.any.iter().chain(rule.all) {
                 let t = p.text();
                 assert!(!t.is_empty(), "{}: empty pattern", rule.family);
-                assert_eq!(t, t.to_lowercase(), "{}: pattern {t:?} has capitals", rule.family);
+                assert_eq!(
+                    t,
+                    t.to_lowercase(),
+                    "{}: pattern {t:?} has capitals",
+                    rule.family
+                );
             }
         }
         for m in MOBILE_MARKERS {
@@ -437,11 +527,13 @@ mod tests {
     fn client_app_aliases_resolve() {
         let t = ClientAppTable::new();
         assert_eq!(
-            t.classify("Other clients; IMAP").map(|(c, f)| (c, f.to_string())),
+            t.classify("Other clients; IMAP")
+                .map(|(c, f)| (c, f.to_string())),
             Some((UaClass::LegacyAuth, "IMAP4".to_string()))
         );
         assert_eq!(
-            t.classify("Other clients; something new").map(|(c, f)| (c, f.to_string())),
+            t.classify("Other clients; something new")
+                .map(|(c, f)| (c, f.to_string())),
             Some((UaClass::LegacyAuth, "Other clients".to_string()))
         );
         assert_eq!(t.classify("   "), None);

@@ -27,7 +27,10 @@ fn hosts_addresses_and_urls() {
         ("SMTP:Bob@Mail.Example.CO.UK", Some("example.co.uk")),
         ("<bob@example.org>", Some("example.org")),
         ("https://x.spikenow.com/a?b", Some("spikenow.com")),
-        ("https://user:pass@www.Example.com:8443/path?q=1#f", Some("example.com")),
+        (
+            "https://user:pass@www.Example.com:8443/path?q=1#f",
+            Some("example.com"),
+        ),
         ("http://example.com:80", Some("example.com")),
         ("example.com:443/path", Some("example.com")),
         ("mailto:alice@sub.example.net", Some("example.net")),
@@ -87,8 +90,14 @@ fn internationalised_names_come_back_as_punycode() {
         ("xn--bcher-kva.de", Some("xn--bcher-kva.de")),
         ("XN--BCHER-KVA.DE", Some("xn--bcher-kva.de")),
         ("bob@bücher.de", Some("xn--bcher-kva.de")),
-        ("https://www.食狮.公司.cn/x", Some("xn--85x722f.xn--55qx5d.cn")),
-        ("www.xn--85x722f.xn--55qx5d.cn", Some("xn--85x722f.xn--55qx5d.cn")),
+        (
+            "https://www.食狮.公司.cn/x",
+            Some("xn--85x722f.xn--55qx5d.cn"),
+        ),
+        (
+            "www.xn--85x722f.xn--55qx5d.cn",
+            Some("xn--85x722f.xn--55qx5d.cn"),
+        ),
         ("xn--zz.com", None),
     ]);
 }
@@ -101,10 +110,22 @@ fn private_section_and_microsoft_tenant_domains() {
         ("https://evil.github.io/login", Some("evil.github.io")),
         ("phish.azurewebsites.net", Some("phish.azurewebsites.net")),
         // Vigil's additions: one registrable domain per Microsoft 365 tenant.
-        ("bob@contoso.onmicrosoft.com", Some("contoso.onmicrosoft.com")),
-        ("bob@contoso.mail.onmicrosoft.com", Some("contoso.mail.onmicrosoft.com")),
-        ("https://contoso.sharepoint.com/sites/Finance", Some("contoso.sharepoint.com")),
-        ("https://contoso-my.sharepoint.com/personal/bob", Some("contoso-my.sharepoint.com")),
+        (
+            "bob@contoso.onmicrosoft.com",
+            Some("contoso.onmicrosoft.com"),
+        ),
+        (
+            "bob@contoso.mail.onmicrosoft.com",
+            Some("contoso.mail.onmicrosoft.com"),
+        ),
+        (
+            "https://contoso.sharepoint.com/sites/Finance",
+            Some("contoso.sharepoint.com"),
+        ),
+        (
+            "https://contoso-my.sharepoint.com/personal/bob",
+            Some("contoso-my.sharepoint.com"),
+        ),
         ("onmicrosoft.com", None),
         ("sharepoint.com", None),
     ]);
@@ -167,7 +188,10 @@ fn a_configured_list_replaces_the_built_in_one() {
         rd(&e, "bob@contoso.onmicrosoft.com").as_deref(),
         Some("contoso.onmicrosoft.com")
     );
-    assert_eq!(e.load_report().public_suffix_list.as_deref(), Some(path.as_path()));
+    assert_eq!(
+        e.load_report().public_suffix_list.as_deref(),
+        Some(path.as_path())
+    );
 }
 
 #[test]

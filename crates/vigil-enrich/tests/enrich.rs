@@ -75,7 +75,10 @@ fn mailbox_forwarding_transport_rule_and_message_trace_addresses_get_domains() {
     let EventKind::TransportRule(t) = &tr.kind else {
         unreachable!()
     };
-    assert_eq!(domains(&t.forward_to), vec![Some("example.com"), Some("gmail.com")]);
+    assert_eq!(
+        domains(&t.forward_to),
+        vec![Some("example.com"), Some("gmail.com")]
+    );
 
     let mut mt = event(EventKind::MessageTrace(MessageTrace {
         message_id: None,
@@ -92,7 +95,10 @@ fn mailbox_forwarding_transport_rule_and_message_trace_addresses_get_domains() {
     let EventKind::MessageTrace(m) = &mt.kind else {
         unreachable!()
     };
-    assert_eq!(m.sender.as_ref().unwrap().domain.as_deref(), Some("contoso.com"));
+    assert_eq!(
+        m.sender.as_ref().unwrap().domain.as_deref(),
+        Some("contoso.com")
+    );
     assert_eq!(
         m.recipient.as_ref().unwrap().domain.as_deref(),
         Some("partner.com.au")
@@ -104,7 +110,9 @@ fn file_activity_gets_its_site_domain() {
     let mut e = event(EventKind::FileActivity(FileActivity {
         operation: FileOperation::Downloaded,
         file_name: Some("payroll.xlsx".into()),
-        object_url: Some("https://contoso.sharepoint.com/sites/HR/Shared Documents/payroll.xlsx".into()),
+        object_url: Some(
+            "https://contoso.sharepoint.com/sites/HR/Shared Documents/payroll.xlsx".into(),
+        ),
         site_url: Some("https://contoso.sharepoint.com/sites/HR/".into()),
         site_domain: None,
         target_user: None,
@@ -131,7 +139,11 @@ fn file_activity_gets_its_site_domain() {
     assert_eq!(f.site_domain.as_deref(), Some("fabrikam-my.sharepoint.com"));
 }
 
-fn sign_in(client_app: Option<&str>, user_agent: Option<&str>, protocol: Option<&str>) -> (Option<UaClass>, Option<String>) {
+fn sign_in(
+    client_app: Option<&str>,
+    user_agent: Option<&str>,
+    protocol: Option<&str>,
+) -> (Option<UaClass>, Option<String>) {
     let mut e = event(EventKind::SignIn(SignIn {
         client_app: client_app.map(Into::into),
         auth_protocol: protocol.map(Into::into),
@@ -164,11 +176,21 @@ fn sign_in_class_from_user_agent_and_client_app() {
         (Some(UaClass::Browser), Some("Chrome".into()))
     );
     assert_eq!(
-        sign_in(Some("Mobile Apps and Desktop clients"), Some("Outlook-iOS/2.0"), None),
+        sign_in(
+            Some("Mobile Apps and Desktop clients"),
+            Some("Outlook-iOS/2.0"),
+            None
+        ),
         (Some(UaClass::MobileClient), Some("Outlook Mobile".into()))
     );
     // ...except that a legacy protocol wins.
-    for app in ["IMAP4", "POP3", "Authenticated SMTP", "Other clients", "Exchange ActiveSync"] {
+    for app in [
+        "IMAP4",
+        "POP3",
+        "Authenticated SMTP",
+        "Other clients",
+        "Exchange ActiveSync",
+    ] {
         assert_eq!(
             sign_in(Some(app), Some(CHROME), None),
             (Some(UaClass::LegacyAuth), Some(app.into())),
@@ -193,16 +215,30 @@ fn sign_in_class_from_user_agent_and_client_app() {
 #[test]
 fn activesync_with_modern_authentication_is_not_legacy() {
     assert_eq!(
-        sign_in(Some("Exchange ActiveSync"), Some("Apple-iPhone15C2/2102.1.4"), Some("oAuth2")),
+        sign_in(
+            Some("Exchange ActiveSync"),
+            Some("Apple-iPhone15C2/2102.1.4"),
+            Some("oAuth2")
+        ),
         (Some(UaClass::MobileClient), Some("iOS Mail".into()))
     );
     assert_eq!(
         sign_in(Some("Exchange ActiveSync"), None, Some("oAuth2")),
-        (Some(UaClass::MobileClient), Some("Exchange ActiveSync".into()))
+        (
+            Some(UaClass::MobileClient),
+            Some("Exchange ActiveSync".into())
+        )
     );
     assert_eq!(
-        sign_in(Some("Exchange ActiveSync"), Some("Apple-iPhone15C2/2102.1.4"), Some("none")),
-        (Some(UaClass::LegacyAuth), Some("Exchange ActiveSync".into()))
+        sign_in(
+            Some("Exchange ActiveSync"),
+            Some("Apple-iPhone15C2/2102.1.4"),
+            Some("none")
+        ),
+        (
+            Some(UaClass::LegacyAuth),
+            Some("Exchange ActiveSync".into())
+        )
     );
 }
 

@@ -15,8 +15,14 @@ fn check_domain(input: &str) {
         assert!(d.is_ascii(), "{input:?} gave non-ASCII {d:?}");
         assert_eq!(&*d, d.to_ascii_lowercase(), "{input:?} gave {d:?}");
         assert!(d.contains('.'), "{input:?} gave {d:?}");
-        assert!(!d.starts_with('.') && !d.ends_with('.'), "{input:?} gave {d:?}");
-        assert!(d.parse::<std::net::IpAddr>().is_err(), "{input:?} gave {d:?}");
+        assert!(
+            !d.starts_with('.') && !d.ends_with('.'),
+            "{input:?} gave {d:?}"
+        );
+        assert!(
+            d.parse::<std::net::IpAddr>().is_err(),
+            "{input:?} gave {d:?}"
+        );
     }
 }
 

@@ -20,7 +20,10 @@ fn enricher() -> &'static Enricher {
 #[test]
 fn google_dns_v4_is_us_and_as15169() {
     let info = enricher().ip_info(ip("8.8.8.8"));
-    assert_eq!(info.country.map(|c| c.as_str().to_string()).as_deref(), Some("US"));
+    assert_eq!(
+        info.country.map(|c| c.as_str().to_string()).as_deref(),
+        Some("US")
+    );
     assert_eq!(info.asn, Some(15169));
     assert_eq!(info.as_org.as_deref(), Some("Google LLC"));
     assert!(!info.internal);
@@ -42,19 +45,31 @@ fn cloudflare_dns_is_as13335() {
 fn google_dns_v6_is_us_and_as15169() {
     let info = enricher().ip_info(ip("2001:4860:4860::8888"));
     assert_eq!(info.asn, Some(15169));
-    assert_eq!(info.country.map(|c| c.as_str().to_string()).as_deref(), Some("US"));
+    assert_eq!(
+        info.country.map(|c| c.as_str().to_string()).as_deref(),
+        Some("US")
+    );
 }
 
 #[test]
 fn ipv4_mapped_ipv6_is_looked_up_as_ipv4() {
     let info = enricher().ip_info(ip("::ffff:8.8.8.8"));
     assert_eq!(info.asn, Some(15169));
-    assert_eq!(info.country.map(|c| c.as_str().to_string()).as_deref(), Some("US"));
+    assert_eq!(
+        info.country.map(|c| c.as_str().to_string()).as_deref(),
+        Some("US")
+    );
 }
 
 #[test]
 fn private_addresses_are_internal_without_country_or_asn() {
-    for addr in ["10.0.0.1", "192.168.0.10", "127.0.0.1", "fd12:3456::1", "::1"] {
+    for addr in [
+        "10.0.0.1",
+        "192.168.0.10",
+        "127.0.0.1",
+        "fd12:3456::1",
+        "::1",
+    ] {
         let info = enricher().ip_info(ip(addr));
         assert!(info.internal, "{addr}");
         assert_eq!(info.country, None, "{addr}");
@@ -95,7 +110,13 @@ fn enrich_fills_country_asn_and_user_agent() {
     e.user = Some("alice@contoso.com".into());
     e.user_agent = Some("python-requests/2.31.0".into());
     enricher().enrich(&mut e);
-    assert_eq!(e.enrichment.country.map(|c| c.as_str().to_string()).as_deref(), Some("US"));
+    assert_eq!(
+        e.enrichment
+            .country
+            .map(|c| c.as_str().to_string())
+            .as_deref(),
+        Some("US")
+    );
     assert_eq!(e.enrichment.asn, Some(15169));
     assert_eq!(e.enrichment.as_org.as_deref(), Some("Google LLC"));
     assert!(!e.enrichment.ip_internal);
@@ -119,7 +140,10 @@ fn missing_file_error_names_it_and_says_how_to_get_it() {
     let err = Enricher::load(&cfg).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, EnrichError::Io { .. }));
-    assert!(text.contains("/nonexistent/geo-whois-asn-country.mmdb"), "{text}");
+    assert!(
+        text.contains("/nonexistent/geo-whois-asn-country.mmdb"),
+        "{text}"
+    );
     assert!(text.contains("scripts/fetch-ip-data.sh"), "{text}");
 }
 
@@ -143,5 +167,8 @@ fn a_directory_given_as_country_database_is_an_io_error_naming_it() {
     };
     let err = Enricher::load(&cfg).unwrap_err();
     assert!(matches!(err, EnrichError::Io { .. }), "{err}");
-    assert!(err.to_string().contains(&dir.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&dir.display().to_string()),
+        "{err}"
+    );
 }

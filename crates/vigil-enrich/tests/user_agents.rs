@@ -229,7 +229,9 @@ fn repeated_user_agents_share_the_cached_family() {
     let (_, b) = e.classify_user_agent(ua);
     assert!(Arc::ptr_eq(&a, &b));
     // Different user agents of one family share the table's string too.
-    let (_, c) = e.classify_user_agent("Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0");
+    let (_, c) = e.classify_user_agent(
+        "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0",
+    );
     assert!(Arc::ptr_eq(&a, &c));
 }
 
@@ -245,7 +247,11 @@ fn client_apps() {
     let e = Enricher::without_ip_data();
     let cases: &[(&str, UaClass, &str)] = &[
         ("Browser", Browser, "Browser"),
-        ("Mobile Apps and Desktop clients", DesktopClient, "Mobile Apps and Desktop clients"),
+        (
+            "Mobile Apps and Desktop clients",
+            DesktopClient,
+            "Mobile Apps and Desktop clients",
+        ),
         ("Exchange ActiveSync", LegacyAuth, "Exchange ActiveSync"),
         ("IMAP4", LegacyAuth, "IMAP4"),
         ("imap4", LegacyAuth, "IMAP4"),
@@ -256,8 +262,16 @@ fn client_apps() {
         ("MAPI Over HTTP", LegacyAuth, "MAPI Over HTTP"),
         ("Offline Address Book", LegacyAuth, "Offline Address Book"),
         ("AutoDiscover", LegacyAuth, "AutoDiscover"),
-        ("Exchange Online PowerShell", LegacyAuth, "Exchange Online PowerShell"),
-        ("Outlook Anywhere (RPC over HTTP)", LegacyAuth, "Outlook Anywhere (RPC over HTTP)"),
+        (
+            "Exchange Online PowerShell",
+            LegacyAuth,
+            "Exchange Online PowerShell",
+        ),
+        (
+            "Outlook Anywhere (RPC over HTTP)",
+            LegacyAuth,
+            "Outlook Anywhere (RPC over HTTP)",
+        ),
         ("Universal Outlook", LegacyAuth, "Universal Outlook"),
         (" Other clients; IMAP ", LegacyAuth, "IMAP4"),
     ];

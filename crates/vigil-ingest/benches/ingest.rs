@@ -1,0 +1,66 @@
+//! Ingest throughput against parsing alone, on the same mixed input in the same run.
+//!
+//! `parse_only`: split files into records, unwrap envelopes and deserialise each record with
+//! serde_json into its typed record (`FileReader::deserialize_only`).
+//! `ingest`: the whole path of `vigil replay`: read, decompress, parse, normalise, deduplicate,
+//! enrich (country, ASN, user agent, domains), link logons, reorder.
+//!
+//! cargo bench -p vigil-ingest --bench ingest
+
+use std::hint::black_box;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use vigil_enrich::{EnrichConfig, Enricher};
+use vigil_ingest::{NoProgress, ReplayOptions};
+use vigil_sources::FileReader;
+
+mod common;
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (files, records) = common::write_mixed_input(dir.path(), 48 << 20, 4 << 20, 7);
+    let mut config = EnrichConfig::default();
+    config.resolve_defaults();
+    let enricher = Enricher::load(&config).expect("enrichment data (run scripts/fetch-ip-data.sh)");
+    assert!(enricher.has_country_data(), "run scripts/fetch-ip-data.sh first");
+    let enrich = |e: &mut vigil_event::Event| enricher.enrich(e);
+
+    let mut group = c.benchmark_group("ingest_48MB_mixed");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(records));
+    group.bench_function("parse_only", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for f in &files {
+                n += FileReader::open(f, None, Arc::new(AtomicU64::new(0)))
+                    .expect("open")
+                    .deserialize_only();
+            }
+            black_box(n)
+        })
+    });
+    group.bench_function("ingest", |b| {
+        b.iter(|| {
+            let mut n = 0u64;
+            let summary = vigil_ingest::replay(
+                &files,
+                &ReplayOptions::default(),
+                &enrich,
+                &NoProgress,
+                &mut |e| {
+                    n += 1;
+                    black_box(e);
+                },
+            )
+            .expect("replay");
+            assert_eq!(summary.rejected, 0);
+            black_box(n)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
