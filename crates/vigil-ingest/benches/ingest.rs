@@ -18,6 +18,10 @@ use vigil_sources::FileReader;
 
 mod common;
 
+// The same allocator as the `vigil` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (files, records) = common::write_mixed_input(dir.path(), 48 << 20, 4 << 20, 7);

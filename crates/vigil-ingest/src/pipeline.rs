@@ -2,7 +2,7 @@
 //! events in event-time order within a bounded reordering window.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
@@ -53,7 +53,7 @@ type LogonKey = (Box<str>, IpAddr, bool);
 #[derive(Default)]
 struct LogonLinker {
     by_request: FxHashMap<Box<str>, LogonRef>,
-    by_key: HashMap<LogonKey, Vec<LogonRef>>,
+    by_key: FxHashMap<LogonKey, Vec<LogonRef>>,
     inserts_since_prune: usize,
 }
 

@@ -105,17 +105,20 @@ pub fn replay(
     progress.start(total_bytes, files.len());
     let bytes_read = Arc::new(AtomicU64::new(0));
 
-    // Peek each file's first event time.
+    // Each file's first event time: sniffed from its head, or read when that fails.
     let mut order: Vec<(Option<Timestamp>, &Path)> = Vec::with_capacity(files.len());
     for f in files {
-        let reader =
-            FileReader::open(f, options.format, Arc::new(AtomicU64::new(0))).map_err(|source| {
-                ReplayError::Io {
+        let first = match vigil_sources::sniff_first_time(f) {
+            Some(t) => Some(t),
+            None => FileReader::open(f, options.format, Arc::new(AtomicU64::new(0)))
+                .map_err(|source| ReplayError::Io {
                     path: f.display().to_string(),
                     source,
-                }
-            })?;
-        let first = reader.take(10_000).find_map(Result::ok).map(|e| e.time);
+                })?
+                .take(10_000)
+                .find_map(Result::ok)
+                .map(|e| e.time),
+        };
         order.push((first, f));
     }
     // Files without a readable event go first: they only contribute rejections.

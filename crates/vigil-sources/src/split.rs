@@ -224,9 +224,11 @@ impl<R: BufRead> RecordSplitter<R> {
     }
 
     fn scan_chunk(&mut self, chunk: &[u8]) {
+        // Bytes of the unit being collected are copied slice by slice: `copy_from` marks where
+        // the not-yet-copied part of the current unit starts in this chunk.
+        let mut copy_from: Option<usize> = self.scan.collecting.then_some(0);
         let mut i = 0;
         while i < chunk.len() {
-            let b = chunk[i];
             let s = &mut self.scan;
             if s.skip_line {
                 match memchr::memchr(b'\n', &chunk[i..]) {
@@ -240,75 +242,63 @@ impl<R: BufRead> RecordSplitter<R> {
                 continue;
             }
             if s.in_string {
-                // Fast path: jump to the next quote or backslash.
-                if !s.escape {
-                    if let Some(off) = memchr::memchr3(b'"', b'\\', b'\n', &chunk[i..]) {
-                        if s.collecting && !s.oversized {
-                            s.current.extend_from_slice(&chunk[i..i + off]);
-                        }
-                        i += off;
-                    } else {
-                        if s.collecting && !s.oversized {
-                            s.current.extend_from_slice(&chunk[i..]);
-                        }
-                        i = chunk.len();
-                        continue;
-                    }
-                }
-                let b = chunk[i];
-                push(s, b);
-                if b == b'\n' {
-                    self.line += 1;
-                }
                 if s.escape {
                     s.escape = false;
-                } else if b == b'\\' {
-                    s.escape = true;
-                } else if b == b'"' {
-                    s.in_string = false;
+                    if chunk[i] == b'\n' {
+                        self.line += 1;
+                    }
+                    i += 1;
+                    continue;
                 }
-                i += 1;
+                // Jump to the next quote, backslash or newline.
+                match memchr::memchr3(b'"', b'\\', b'\n', &chunk[i..]) {
+                    Some(off) => {
+                        i += off;
+                        match chunk[i] {
+                            b'\n' => self.line += 1,
+                            b'\\' => s.escape = true,
+                            _ => s.in_string = false,
+                        }
+                        i += 1;
+                    }
+                    None => i = chunk.len(),
+                }
                 continue;
             }
+            let b = chunk[i];
             i += 1;
             if b == b'\n' {
                 self.line += 1;
             }
             if s.collecting {
                 if s.scalar && s.depth == s.unit_depth && (b == b',' || b == b']') {
-                    let text = std::mem::take(&mut s.current);
+                    // The terminator is not part of the scalar.
+                    if let Some(from) = copy_from.take() {
+                        append(s, &chunk[from..i - 1]);
+                    }
                     s.collecting = false;
                     s.scalar = false;
                     let line = s.unit_line;
                     if b == b']' {
                         s.depth -= 1;
                     }
-                    self.pending.push_back(to_unit(trim_vec(text), line));
+                    let item = finish_unit(s, line, true);
+                    self.pending.push_back(item);
                     continue;
                 }
-                push(s, b);
                 match b {
                     b'"' => s.in_string = true,
                     b'{' | b'[' => s.depth += 1,
                     b'}' | b']' => {
                         s.depth = s.depth.saturating_sub(1);
                         if s.depth == s.unit_depth {
+                            if let Some(from) = copy_from.take() {
+                                append(s, &chunk[from..i]);
+                            }
                             s.collecting = false;
                             let line = s.unit_line;
-                            if s.oversized {
-                                s.oversized = false;
-                                s.current.clear();
-                                self.pending.push_back(SplitItem::Error {
-                                    line,
-                                    reason: format!(
-                                        "record larger than {} MiB skipped",
-                                        MAX_UNIT_BYTES >> 20
-                                    ),
-                                });
-                            } else {
-                                let text = std::mem::take(&mut s.current);
-                                self.pending.push_back(to_unit(text, line));
-                            }
+                            let item = finish_unit(s, line, false);
+                            self.pending.push_back(item);
                         }
                     }
                     _ => {}
@@ -336,9 +326,10 @@ impl<R: BufRead> RecordSplitter<R> {
                     s.unit_depth = s.depth;
                     s.depth += 1;
                     s.collecting = true;
+                    s.oversized = false;
                     s.unit_line = self.line;
                     s.current.clear();
-                    s.current.push(b);
+                    copy_from = Some(i - 1);
                 }
                 _ if s.depth == 1 => {
                     // A scalar inside the top-level array: collect it so the parser can say why
@@ -346,9 +337,10 @@ impl<R: BufRead> RecordSplitter<R> {
                     s.unit_depth = 1;
                     s.collecting = true;
                     s.scalar = true;
+                    s.oversized = false;
                     s.unit_line = self.line;
                     s.current.clear();
-                    s.current.push(b);
+                    copy_from = Some(i - 1);
                     if b == b'"' {
                         s.in_string = true;
                     }
@@ -362,18 +354,37 @@ impl<R: BufRead> RecordSplitter<R> {
                 }
             }
         }
+        if let Some(from) = copy_from {
+            if self.scan.collecting {
+                append(&mut self.scan, &chunk[from..]);
+            }
+        }
     }
 }
 
-fn push(s: &mut ScanState, b: u8) {
-    if s.collecting && !s.oversized {
-        if s.current.len() >= MAX_UNIT_BYTES {
-            s.oversized = true;
-            s.current = Vec::new();
-        } else {
-            s.current.push(b);
-        }
+fn append(s: &mut ScanState, bytes: &[u8]) {
+    if s.oversized {
+        return;
     }
+    if s.current.len() + bytes.len() > MAX_UNIT_BYTES {
+        s.oversized = true;
+        s.current = Vec::new();
+    } else {
+        s.current.extend_from_slice(bytes);
+    }
+}
+
+fn finish_unit(s: &mut ScanState, line: u64, trim: bool) -> SplitItem {
+    if s.oversized {
+        s.oversized = false;
+        s.current.clear();
+        return SplitItem::Error {
+            line,
+            reason: format!("record larger than {} MiB skipped", MAX_UNIT_BYTES >> 20),
+        };
+    }
+    let text = std::mem::take(&mut s.current);
+    to_unit(if trim { trim_vec(text) } else { text }, line)
 }
 
 fn to_unit(bytes: Vec<u8>, line: u64) -> SplitItem {
