@@ -26,6 +26,12 @@ fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (files, records) = common::write_mixed_input(dir.path(), 48 << 20, 4 << 20, 7);
     let mut config = EnrichConfig::default();
+    if std::env::var_os(vigil_enrich::DATA_DIR_ENV).is_none() {
+        // Benches run from the crate directory: point at the repository's data/ip.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/ip");
+        config.country_mmdb = Some(dir.join(vigil_enrich::COUNTRY_MMDB_FILE));
+        config.asn_csv = vigil_enrich::ASN_CSV_FILES.iter().map(|f| dir.join(f)).collect();
+    }
     config.resolve_defaults();
     let enricher = Enricher::load(&config).expect("enrichment data (run scripts/fetch-ip-data.sh)");
     assert!(enricher.has_country_data(), "run scripts/fetch-ip-data.sh first");
@@ -60,6 +66,25 @@ fn bench(c: &mut Criterion) {
             )
             .expect("replay");
             assert_eq!(summary.rejected, 0);
+            black_box(n)
+        })
+    });
+    // The same path without enrichment, to show what enrichment costs.
+    let no_enrich = |_: &mut vigil_event::Event| {};
+    group.bench_function("ingest_without_enrichment", |b| {
+        b.iter(|| {
+            let mut n = 0u64;
+            vigil_ingest::replay(
+                &files,
+                &ReplayOptions::default(),
+                &no_enrich,
+                &NoProgress,
+                &mut |e| {
+                    n += 1;
+                    black_box(e);
+                },
+            )
+            .expect("replay");
             black_box(n)
         })
     });

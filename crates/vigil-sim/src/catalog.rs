@@ -13,18 +13,28 @@ const fn app(name: &'static str, id: &'static str) -> App {
 }
 
 pub(crate) const OFFICE: App = app("Microsoft Office", "d3590ed6-52b3-4102-aeff-aad2292ab01c");
-pub(crate) const OUTLOOK_MOBILE: App = app("Outlook Mobile", "27922004-5251-4030-b22d-91ecd9a37ea4");
+pub(crate) const OUTLOOK_MOBILE: App =
+    app("Outlook Mobile", "27922004-5251-4030-b22d-91ecd9a37ea4");
 pub(crate) const TEAMS: App = app("Microsoft Teams", "1fec8e78-bce4-4aaf-ab1b-5451cc387264");
 pub(crate) const OFFICE_HOME: App = app("OfficeHome", "4765445b-32c6-49b0-83e6-1d93765276ca");
-pub(crate) const EXO: App = app("Office 365 Exchange Online", "00000002-0000-0ff1-ce00-000000000000");
-pub(crate) const SPO: App = app("Office 365 SharePoint Online", "00000003-0000-0ff1-ce00-000000000000");
+pub(crate) const EXO: App = app(
+    "Office 365 Exchange Online",
+    "00000002-0000-0ff1-ce00-000000000000",
+);
+pub(crate) const SPO: App = app(
+    "Office 365 SharePoint Online",
+    "00000003-0000-0ff1-ce00-000000000000",
+);
 pub(crate) const GRAPH: App = app("Microsoft Graph", "00000003-0000-0000-c000-000000000000");
 pub(crate) const AZURE_PORTAL: App = app("Azure Portal", "c44b4083-3bb0-49c1-b47d-974e53cbdf3c");
 pub(crate) const EXO_PS: App = app(
     "Microsoft Exchange REST API Based Powershell",
     "fb78d390-0c51-40cd-8e17-fdbfab77341b",
 );
-pub(crate) const ONEDRIVE_SYNC: App = app("OneDrive SyncEngine", "ab9b8c07-8f02-4f72-87fa-80105867a763");
+pub(crate) const ONEDRIVE_SYNC: App = app(
+    "OneDrive SyncEngine",
+    "ab9b8c07-8f02-4f72-87fa-80105867a763",
+);
 pub(crate) const MY_SIGNINS: App = app("My Signins", "19db86c3-b2b9-44cc-b339-36da233a3be2");
 pub(crate) const AAD_PS: App = app(
     "Azure Active Directory PowerShell",
@@ -33,10 +43,6 @@ pub(crate) const AAD_PS: App = app(
 pub(crate) const ADMIN_PORTAL: App = app(
     "Microsoft Office 365 Portal",
     "00000006-0000-0ff1-ce00-000000000000",
-);
-pub(crate) const WINDOWS_SIGNIN: App = app(
-    "Windows Sign In",
-    "38aa3b87-a06d-4817-b275-7a316988d93b",
 );
 
 /// A third-party application people consent to.
@@ -65,15 +71,36 @@ const fn tp(
 
 /// Apps ordinary users consent to.
 pub(crate) const BENIGN_APPS: &[ThirdParty] = &[
-    tp("Zoom for Outlook", "zoom.us", &["User.Read", "Calendars.ReadWrite", "offline_access"], "Zoom/5.9"),
+    tp(
+        "Zoom for Outlook",
+        "zoom.us",
+        &["User.Read", "Calendars.ReadWrite", "offline_access"],
+        "Zoom/5.9",
+    ),
     tp(
         "Boomerang for Outlook",
         "boomeranggmail.com",
-        &["User.Read", "Mail.ReadWrite", "Mail.Send", "Calendars.ReadWrite", "offline_access"],
+        &[
+            "User.Read",
+            "Mail.ReadWrite",
+            "Mail.Send",
+            "Calendars.ReadWrite",
+            "offline_access",
+        ],
         "Boomerang/3.0",
     ),
-    tp("Calendly", "calendly.com", &["User.Read", "Calendars.ReadWrite", "offline_access"], "Calendly"),
-    tp("Grammarly", "grammarly.com", &["User.Read", "offline_access"], "Grammarly"),
+    tp(
+        "Calendly",
+        "calendly.com",
+        &["User.Read", "Calendars.ReadWrite", "offline_access"],
+        "Calendly",
+    ),
+    tp(
+        "Grammarly",
+        "grammarly.com",
+        &["User.Read", "offline_access"],
+        "Grammarly",
+    ),
     tp(
         "Adobe Acrobat",
         "adobe.com",
@@ -83,11 +110,27 @@ pub(crate) const BENIGN_APPS: &[ThirdParty] = &[
     tp(
         "Spark",
         "readdle.com",
-        &["User.Read", "Mail.ReadWrite", "Mail.Send", "Calendars.ReadWrite", "offline_access"],
+        &[
+            "User.Read",
+            "Mail.ReadWrite",
+            "Mail.Send",
+            "Calendars.ReadWrite",
+            "offline_access",
+        ],
         "Spark/2.11",
     ),
-    tp("Trello", "trello.com", &["User.Read", "offline_access"], "Trello"),
-    tp("Miro", "miro.com", &["User.Read", "Files.Read", "offline_access"], "Miro"),
+    tp(
+        "Trello",
+        "trello.com",
+        &["User.Read", "offline_access"],
+        "Trello",
+    ),
+    tp(
+        "Miro",
+        "miro.com",
+        &["User.Read", "Files.Read", "offline_access"],
+        "Miro",
+    ),
     tp(
         "Slack",
         "slack.com",
@@ -101,13 +144,27 @@ pub(crate) const CHAIN_APPS: &[ThirdParty] = &[
     tp(
         "Spike",
         "spikenow.com",
-        &["User.Read", "Mail.ReadWrite", "Mail.Send", "Contacts.Read", "Calendars.ReadWrite", "offline_access"],
+        &[
+            "User.Read",
+            "Mail.ReadWrite",
+            "Mail.Send",
+            "Contacts.Read",
+            "Calendars.ReadWrite",
+            "offline_access",
+        ],
         "Spike/2.4 (Macintosh; Mac OS X)",
     ),
     tp(
         "eM Client",
         "emclient.com",
-        &["User.Read", "Mail.ReadWrite", "Mail.Send", "offline_access", "IMAP.AccessAsUser.All", "SMTP.Send"],
+        &[
+            "User.Read",
+            "Mail.ReadWrite",
+            "Mail.Send",
+            "offline_access",
+            "IMAP.AccessAsUser.All",
+            "SMTP.Send",
+        ],
         "eM Client/9.0.1317.0",
     ),
     tp(
@@ -132,19 +189,63 @@ pub(crate) const CHAIN_APPS: &[ThirdParty] = &[
 
 /// Rare apps an illicit-consent phish asks for.
 pub(crate) const ILLICIT_APPS: &[ThirdParty] = &[
-    tp("Mail Sync Pro", "mailsyncpro.net", &[], "python-requests/2.27.1"),
-    tp("Document Viewer", "docviewer-online.com", &[], "python-requests/2.26.0"),
-    tp("O365 Secure Access", "o365-secure-access.com", &[], "axios/0.24.0"),
-    tp("PDF Converter Online", "pdfconverteronline.app", &[], "Go-http-client/1.1"),
+    tp(
+        "Mail Sync Pro",
+        "mailsyncpro.net",
+        &[],
+        "python-requests/2.27.1",
+    ),
+    tp(
+        "Document Viewer",
+        "docviewer-online.com",
+        &[],
+        "python-requests/2.26.0",
+    ),
+    tp(
+        "O365 Secure Access",
+        "o365-secure-access.com",
+        &[],
+        "axios/0.24.0",
+    ),
+    tp(
+        "PDF Converter Online",
+        "pdfconverteronline.app",
+        &[],
+        "Go-http-client/1.1",
+    ),
     tp("eSign Pro", "esignpro.io", &[], "python-requests/2.27.1"),
-    tp("PerfectData Software", "perfectdatasoftware.com", &[], "PerfectData/3.1"),
-    tp("Outlook Add-in Manager", "addin-manager.net", &[], "node-fetch/1.0"),
+    tp(
+        "PerfectData Software",
+        "perfectdatasoftware.com",
+        &[],
+        "PerfectData/3.1",
+    ),
+    tp(
+        "Outlook Add-in Manager",
+        "addin-manager.net",
+        &[],
+        "node-fetch/1.0",
+    ),
 ];
 
 pub(crate) const ILLICIT_SCOPES: &[&[&str]] = &[
     &["User.Read", "Mail.Read", "Files.Read.All", "offline_access"],
-    &["User.Read", "Mail.Read", "Mail.ReadBasic", "Files.Read.All", "Contacts.Read", "offline_access"],
-    &["openid", "profile", "Mail.Read", "Files.Read.All", "Sites.Read.All", "offline_access"],
+    &[
+        "User.Read",
+        "Mail.Read",
+        "Mail.ReadBasic",
+        "Files.Read.All",
+        "Contacts.Read",
+        "offline_access",
+    ],
+    &[
+        "openid",
+        "profile",
+        "Mail.Read",
+        "Files.Read.All",
+        "Sites.Read.All",
+        "offline_access",
+    ],
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,8 +298,12 @@ pub(crate) fn browser_ua(d: Desktop, b: Browser) -> &'static str {
 
 pub(crate) fn outlook_ua(d: Desktop) -> &'static str {
     match d {
-        Desktop::Windows => "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.14326; Pro)",
-        Desktop::Mac => "Microsoft Office/16.0 (Macintosh; Mac OS X 10.15.7; Microsoft Outlook 16.57)",
+        Desktop::Windows => {
+            "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.14326; Pro)"
+        }
+        Desktop::Mac => {
+            "Microsoft Office/16.0 (Macintosh; Mac OS X 10.15.7; Microsoft Outlook 16.57)"
+        }
     }
 }
 
@@ -209,12 +314,19 @@ pub(crate) fn teams_ua(d: Desktop) -> &'static str {
     }
 }
 
-pub(crate) const SYNC_UA: &str = "Microsoft SkyDriveSync 22.002.0103.0004 ship; Windows NT 10.0 (19044)";
+pub(crate) const SYNC_UA: &str =
+    "Microsoft SkyDriveSync 22.002.0103.0004 ship; Windows NT 10.0 (19044)";
 
 const IOS_MODELS: &[(&str, &str)] = &[
-    ("Outlook-iOS/709.2189947.prod.iphone (4.2201.0)", "Ios 15.2.1"),
+    (
+        "Outlook-iOS/709.2189947.prod.iphone (4.2201.0)",
+        "Ios 15.2.1",
+    ),
     ("Outlook-iOS/709.2226005.prod.iphone (4.2203.0)", "Ios 15.3"),
-    ("Outlook-iOS/709.2144418.prod.iphone (4.2149.0)", "Ios 14.8.1"),
+    (
+        "Outlook-iOS/709.2144418.prod.iphone (4.2149.0)",
+        "Ios 14.8.1",
+    ),
     ("Outlook-iOS/709.2189947.prod.iphone (4.2201.0)", "Ios 15.1"),
 ];
 
@@ -406,9 +518,6 @@ pub(crate) const HIDING_FOLDERS: &[&str] = &[
     "Deleted Items",
     "Junk Email",
 ];
-
-/// Rule names attackers use.
-pub(crate) const ATTACK_RULE_NAMES: &[&str] = &[".", "..", ",", "...", ";", "RSS", "Security", " ", "."];
 
 pub(crate) const SPAM_SUBJECTS: &[&str] = &[
     "Shared Document",

@@ -62,6 +62,7 @@ const fn r(
 }
 
 /// The table: country, AS number, AS organisation, kind, first and last address.
+#[rustfmt::skip]
 pub static RANGES: &[RawRange] = &[
     r("US", 7922, "Comcast Cable Communications", NetKind::Residential, "73.0.0.0", "73.255.255.255"),
     r("US", 7922, "Comcast Cable Communications", NetKind::Residential, "76.96.0.0", "76.159.255.255"),
@@ -93,7 +94,8 @@ pub static RANGES: &[RawRange] = &[
     r("GB", 25135, "Vodafone Limited", NetKind::Mobile, "148.252.128.0", "148.252.191.255"),
     r("GB", 25135, "Vodafone Limited", NetKind::Mobile, "88.82.0.0", "88.82.31.255"),
     r("GB", 25135, "Vodafone Limited", NetKind::Mobile, "89.104.32.0", "89.104.63.255"),
-    r("GB", 5400, "British Telecommunications PLC", NetKind::Business, "212.162.192.0", "212.162.255.255"),
+    r("GB", 5400, "British Telecommunications PLC", NetKind::Business, "212.162.192.0", "212.162.232.255"),
+    r("GB", 5400, "British Telecommunications PLC", NetKind::Business, "212.162.234.0", "212.162.255.255"),
     r("GB", 5400, "British Telecommunications PLC", NetKind::Business, "195.99.64.0", "195.99.79.255"),
     r("GB", 5400, "British Telecommunications PLC", NetKind::Business, "132.244.64.0", "132.244.78.255"),
     r("DE", 3320, "Deutsche Telekom AG", NetKind::Residential, "79.192.0.0", "79.255.255.255"),
@@ -274,7 +276,8 @@ pub static RANGES: &[RawRange] = &[
     r("UA", 6849, "PJSC Ukrtelecom", NetKind::Residential, "46.200.0.0", "46.201.255.255"),
     r("UA", 6849, "PJSC Ukrtelecom", NetKind::Residential, "94.178.128.0", "94.179.255.255"),
     r("TR", 9121, "Turk Telekomunikasyon Anonim Sirketi", NetKind::Residential, "85.96.0.0", "85.111.255.255"),
-    r("TR", 9121, "Turk Telekomunikasyon Anonim Sirketi", NetKind::Residential, "95.0.0.0", "95.15.255.255"),
+    r("TR", 9121, "Turk Telekomunikasyon Anonim Sirketi", NetKind::Residential, "95.0.0.0", "95.12.230.255"),
+    r("TR", 9121, "Turk Telekomunikasyon Anonim Sirketi", NetKind::Residential, "95.12.232.0", "95.15.255.255"),
     r("TR", 9121, "Turk Telekomunikasyon Anonim Sirketi", NetKind::Residential, "88.242.0.0", "88.255.255.255"),
     r("TR", 16135, "Turkcell Iletisim Hizmetleri A.S.", NetKind::Mobile, "178.241.252.0", "178.247.255.255"),
     r("TR", 16135, "Turkcell Iletisim Hizmetleri A.S.", NetKind::Mobile, "5.24.0.0", "5.27.123.255"),
@@ -306,7 +309,8 @@ pub static RANGES: &[RawRange] = &[
     r("MX", 8151, "UNINET (Telmex)", NetKind::Residential, "189.171.32.0", "189.183.63.255"),
     r("MX", 8151, "UNINET (Telmex)", NetKind::Residential, "187.130.0.0", "187.141.41.255"),
     r("MX", 8151, "UNINET (Telmex)", NetKind::Residential, "189.223.250.0", "189.233.5.255"),
-    r("AR", 7303, "Telecom Argentina S.A.", NetKind::Residential, "181.1.156.0", "181.10.139.255"),
+    r("AR", 7303, "Telecom Argentina S.A.", NetKind::Residential, "181.1.156.0", "181.10.17.255"),
+    r("AR", 7303, "Telecom Argentina S.A.", NetKind::Residential, "181.10.19.0", "181.10.139.255"),
     r("AR", 7303, "Telecom Argentina S.A.", NetKind::Residential, "181.95.0.0", "181.102.255.255"),
     r("AR", 7303, "Telecom Argentina S.A.", NetKind::Residential, "181.164.0.0", "181.171.255.255"),
     r("MY", 4788, "TM Technology Services Sdn. Bhd.", NetKind::Residential, "175.136.0.0", "175.145.255.255"),
@@ -337,7 +341,8 @@ pub static RANGES: &[RawRange] = &[
     r("US", 63949, "Akamai Technologies (Linode)", NetKind::Cloud, "45.33.0.0", "45.33.127.255"),
     r("US", 63949, "Akamai Technologies (Linode)", NetKind::Cloud, "45.56.64.0", "45.56.127.255"),
     r("US", 63949, "Akamai Technologies (Linode)", NetKind::Cloud, "50.116.0.0", "50.116.63.255"),
-    r("US", 20473, "The Constant Company (Vultr)", NetKind::Cloud, "44.33.0.0", "44.33.255.255"),
+    r("US", 20473, "The Constant Company (Vultr)", NetKind::Cloud, "44.33.0.0", "44.33.5.255"),
+    r("US", 20473, "The Constant Company (Vultr)", NetKind::Cloud, "44.33.7.0", "44.33.255.255"),
     r("US", 20473, "The Constant Company (Vultr)", NetKind::Cloud, "144.202.0.0", "144.202.127.255"),
     r("US", 20473, "The Constant Company (Vultr)", NetKind::Cloud, "152.39.128.0", "152.39.255.255"),
     r("NL", 14061, "DigitalOcean, LLC", NetKind::Cloud, "188.226.128.0", "188.226.255.255"),
@@ -357,10 +362,12 @@ pub static RANGES: &[RawRange] = &[
     r("SG", 16509, "Amazon.com, Inc.", NetKind::Cloud, "141.230.0.0", "141.230.255.255"),
     r("SG", 16509, "Amazon.com, Inc.", NetKind::Cloud, "122.248.192.0", "122.248.255.255"),
     r("FR", 16276, "OVH SAS", NetKind::Cloud, "213.251.128.0", "213.251.191.255"),
-    r("FR", 16276, "OVH SAS", NetKind::Cloud, "213.186.32.0", "213.186.63.255"),
+    r("FR", 16276, "OVH SAS", NetKind::Cloud, "213.186.32.0", "213.186.62.255"),
     r("FR", 16276, "OVH SAS", NetKind::Cloud, "37.60.48.0", "37.60.63.255"),
     r("DE", 24940, "Hetzner Online GmbH", NetKind::Cloud, "49.12.0.0", "49.13.255.255"),
-    r("DE", 24940, "Hetzner Online GmbH", NetKind::Cloud, "78.46.0.0", "78.47.255.255"),
+    r("DE", 24940, "Hetzner Online GmbH", NetKind::Cloud, "78.46.0.0", "78.46.27.255"),
+    r("DE", 24940, "Hetzner Online GmbH", NetKind::Cloud, "78.46.29.0", "78.46.255.255"),
+    r("DE", 24940, "Hetzner Online GmbH", NetKind::Cloud, "78.47.1.0", "78.47.238.255"),
     r("DE", 24940, "Hetzner Online GmbH", NetKind::Cloud, "91.98.0.0", "91.99.255.255"),
     r("NL", 60781, "LeaseWeb Netherlands B.V.", NetKind::Cloud, "85.17.0.0", "85.17.255.255"),
     r("NL", 60781, "LeaseWeb Netherlands B.V.", NetKind::Cloud, "95.211.0.0", "95.211.255.255"),
@@ -391,12 +398,17 @@ pub static RANGES: &[RawRange] = &[
     r("US", 7018, "AT&T Services", NetKind::Residential, "2602:300::", "2602:3ff:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("US", 701, "Verizon Business", NetKind::Business, "2600:4000::", "2600:40ff:ff12:ffff:ffff:ffff:ffff:ffff"),
     r("US", 20115, "Charter Communications", NetKind::Residential, "2603:6090::", "2603:609f:ffff:ffff:ffff:ffff:ffff:ffff"),
-    r("US", 21928, "T-Mobile USA", NetKind::Mobile, "2607:fb90:c13f::", "2607:fb9f:ffff:ffff:ffff:ffff:ffff:ffff"),
+    r("US", 21928, "T-Mobile USA", NetKind::Mobile, "2607:fb90:c13f::", "2607:fb90:ccff:ffff:ffff:ffff:ffff:ffff"),
+    r("US", 21928, "T-Mobile USA", NetKind::Mobile, "2607:fb90:ce00::", "2607:fb92:bff:ffff:ffff:ffff:ffff:ffff"),
+    r("US", 21928, "T-Mobile USA", NetKind::Mobile, "2607:fb92:d00::", "2607:fb9f:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("GB", 2856, "British Telecommunications PLC", NetKind::Residential, "2a01:4c8::", "2a01:4cf:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("GB", 5089, "Virgin Media Limited", NetKind::Residential, "2a02:8880::", "2a02:88ff:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("GB", 5607, "Sky UK Limited", NetKind::Residential, "2a02:c78::", "2a02:c7f:ffff:ffff:ffff:ffff:ffff:ffff"),
-    r("GB", 5400, "British Telecommunications PLC", NetKind::Business, "2001:740::", "2001:740:ffff:ffff:ffff:ffff:ffff:ffff"),
-    r("DE", 3320, "Deutsche Telekom AG", NetKind::Residential, "2003::", "2003:1ff:ffff:ffff:ffff:ffff:ffff:ffff"),
+    r("GB", 5400, "British Telecommunications PLC", NetKind::Business, "2001:740::", "2001:740:c000:ffff:ffff:ffff:ffff:ffff"),
+    r("GB", 5400, "British Telecommunications PLC", NetKind::Business, "2001:740:c002::", "2001:740:ffff:ffff:ffff:ffff:ffff:ffff"),
+    r("DE", 3320, "Deutsche Telekom AG", NetKind::Residential, "2003::", "2003:8:1800:7fff:ffff:ffff:ffff:ffff"),
+    r("DE", 3320, "Deutsche Telekom AG", NetKind::Residential, "2003:8:e800:1::", "2003:17a:1fff:ffff:ffff:ffff:ffff:ffff"),
+    r("DE", 3320, "Deutsche Telekom AG", NetKind::Residential, "2003:17f:f000::", "2003:1ff:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("DE", 3209, "Vodafone GmbH", NetKind::Residential, "2a00::", "2a00:3ff:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("DE", 6805, "Telefonica Germany", NetKind::Mobile, "2a02:3000::", "2a02:31ff:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("DE", 8881, "1&1 Versatel Deutschland", NetKind::Business, "2a07:9400::", "2a07:9407:ffff:ffff:ffff:ffff:ffff:ffff"),
@@ -464,25 +476,36 @@ pub static RANGES: &[RawRange] = &[
     r("PL", 5617, "Orange Polska Spolka Akcyjna", NetKind::Residential, "2a01:1200::", "2a01:17ff:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("RO", 8708, "RCS & RDS SA", NetKind::Residential, "2a02:2f00::", "2a02:2f0f:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("MA", 36903, "Office National des Postes et Telecommunications (Maroc Telecom)", NetKind::Residential, "2001:4288:8000::", "2001:4288:8000:ffff:ffff:ffff:ffff:ffff"),
-    r("US", 16509, "Amazon.com, Inc.", NetKind::Cloud, "2600:1fa0:50d0::", "2600:1fbb:1fff:ffff:ffff:ffff:ffff:ffff"),
-    r("US", 14618, "Amazon.com, Inc.", NetKind::Cloud, "2604:26a0::", "2604:26a0:ffff:ffff:ffff:ffff:ffff:ffff"),
-    r("US", 14061, "DigitalOcean, LLC", NetKind::Cloud, "2604:a880:cad::", "2604:a880:cad:ffff:ffff:ffff:ffff:ffff"),
+    r("US", 16509, "Amazon.com, Inc.", NetKind::Cloud, "2600:1fa0:ed00::", "2600:1fb8:fff:ffff:ffff:ffff:ffff:ffff"),
+    r("US", 16509, "Amazon.com, Inc.", NetKind::Cloud, "2600:1fb8:1100::", "2600:1fb8:73ff:ffff:ffff:ffff:ffff:ffff"),
+    r("US", 16509, "Amazon.com, Inc.", NetKind::Cloud, "2600:1fb9:1100::", "2600:1fb9:73ff:ffff:ffff:ffff:ffff:ffff"),
+    r("US", 14618, "Amazon.com, Inc.", NetKind::Cloud, "2604:26a0::", "2604:26a0:1f:ffff:ffff:ffff:ffff:ffff"),
+    r("US", 14618, "Amazon.com, Inc.", NetKind::Cloud, "2604:26a0:32::", "2604:26a0:5006:ffff:ffff:ffff:ffff:ffff"),
+    r("US", 14618, "Amazon.com, Inc.", NetKind::Cloud, "2604:26a0:500f::", "2604:26a0:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("US", 20473, "The Constant Company (Vultr)", NetKind::Cloud, "2a10:1c80::", "2a10:1c87:ffff:ffff:ffff:ffff:ffff:ffff"),
-    r("NL", 14061, "DigitalOcean, LLC", NetKind::Cloud, "2a03:b0c0:2:d0::", "2a03:b0c0:3:ffff:ffff:ffff:ffff:ffff"),
+    r("NL", 14061, "DigitalOcean, LLC", NetKind::Cloud, "2a03:b0c0:2:d0::", "2a03:b0c0:3:cf:ffff:ffff:ffff:ffff"),
     r("SG", 14061, "DigitalOcean, LLC", NetKind::Cloud, "2400:6180::", "2400:6180:0:ffff:ffff:ffff:ffff:ffff"),
     r("DE", 16509, "Amazon.com, Inc.", NetKind::Cloud, "2a0f:340::", "2a0f:347:ffff:ffff:ffff:ffff:ffff:ffff"),
-    r("IE", 16509, "Amazon.com, Inc.", NetKind::Cloud, "2a05:d000::", "2a05:d07f:ffff:ffff:ffff:ffff:ffff:ffff"),
+    r("IE", 16509, "Amazon.com, Inc.", NetKind::Cloud, "2a05:d000:e100::", "2a05:d010:7fff:ffff:ffff:ffff:ffff:ffff"),
+    r("IE", 16509, "Amazon.com, Inc.", NetKind::Cloud, "2a05:d040:e100::", "2a05:d050:7ff:ffff:ffff:ffff:ffff:ffff"),
+    r("IE", 16509, "Amazon.com, Inc.", NetKind::Cloud, "2a05:d05b:e100::", "2a05:d068:7ff:ffff:ffff:ffff:ffff:ffff"),
     r("SG", 16509, "Amazon.com, Inc.", NetKind::Cloud, "2406:daa0:8030::", "2406:daa0:8083:ffff:ffff:ffff:ffff:ffff"),
-    r("FR", 16276, "OVH SAS", NetKind::Cloud, "2001:41d0::", "2001:41d0:fbff:ffff:ffff:ffff:ffff:ffff"),
+    r("FR", 16276, "OVH SAS", NetKind::Cloud, "2001:41d0:f00:d900::", "2001:41d0:1fff:ffff:ffff:ffff:ffff:ffff"),
+    r("FR", 16276, "OVH SAS", NetKind::Cloud, "2001:41d0:2100:1500::", "2001:41d0:a7ff:ffff:ffff:ffff:ffff:ffff"),
+    r("FR", 16276, "OVH SAS", NetKind::Cloud, "2001:41d0:ab14::", "2001:41d0:fbff:ffff:ffff:ffff:ffff:ffff"),
     r("DE", 24940, "Hetzner Online GmbH", NetKind::Cloud, "2a06:be80::", "2a06:be87:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("NL", 60781, "LeaseWeb Netherlands B.V.", NetKind::Cloud, "2a01:b2e0::", "2a01:b2e7:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("GB", 9009, "M247 Europe SRL", NetKind::Vpn, "2a0a:8040::", "2a0a:8047:ffff:ffff:ffff:ffff:ffff:ffff"),
-    r("RO", 9009, "M247 Europe SRL", NetKind::Vpn, "2a04:9dc0::", "2a04:9dc7:ffff:ffff:ffff:ffff:ffff:ffff"),
+    r("RO", 9009, "M247 Europe SRL", NetKind::Vpn, "2a04:9dc0:4::", "2a04:9dc0:17:ffff:ffff:ffff:ffff:ffff"),
+    r("RO", 9009, "M247 Europe SRL", NetKind::Vpn, "2a04:9dc0:1a::", "2a04:9dc0:1f:ffff:ffff:ffff:ffff:ffff"),
+    r("RO", 9009, "M247 Europe SRL", NetKind::Vpn, "2a04:9dc0:21::", "2a04:9dc7:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("US", 9009, "M247 Europe SRL", NetKind::Vpn, "2a0f:a8c2::", "2a0f:a8c7:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("NL", 9009, "M247 Europe SRL", NetKind::Vpn, "2a12:cc40::", "2a12:cc47:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("GB", 60068, "Datacamp Limited", NetKind::Vpn, "2a02:6ea0:babe::", "2a02:6ea0:babe:ffff:ffff:ffff:ffff:ffff"),
     r("US", 212238, "Datacamp Limited", NetKind::Vpn, "2a07:4a80::", "2a07:4a87:ffff:ffff:ffff:ffff:ffff:ffff"),
-    r("SE", 42708, "GleSYS AB", NetKind::Vpn, "2a02:750::", "2a02:757:ffff:ffff:ffff:ffff:ffff:ffff"),
+    r("SE", 42708, "GleSYS AB", NetKind::Vpn, "2a02:750::", "2a02:750:7:ffff:ffff:ffff:ffff:ffff"),
+    r("SE", 42708, "GleSYS AB", NetKind::Vpn, "2a02:750:9::", "2a02:750:f:ffff:ffff:ffff:ffff:ffff"),
+    r("SE", 42708, "GleSYS AB", NetKind::Vpn, "2a02:750:15::", "2a02:757:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("CH", 51852, "Private Layer INC", NetKind::Vpn, "2a02:29b8::", "2a02:29b8:ffff:ffff:ffff:ffff:ffff:ffff"),
     r("US", 15169, "Google LLC", NetKind::Cloud, "34.112.0.0", "34.115.255.255"),
     r("US", 15169, "Google LLC", NetKind::Cloud, "34.188.0.0", "34.190.79.255"),
@@ -578,6 +601,15 @@ impl Isp {
         Some(Ipv6Addr::from((hi << 64) | lo))
     }
 
+    /// A host address chosen by a hash value (for stable per-name addresses).
+    pub fn v4_at(&self, h: u64) -> Ipv4Addr {
+        let (a, b) = self.v4[(h % self.v4.len() as u64) as usize];
+        let span = (b - a) as u64 + 1;
+        let x = a as u64 + (h >> 8) % span;
+        let host = 1 + (h >> 40) % 254;
+        Ipv4Addr::from(((x as u32) & !0xff) | host as u32)
+    }
+
     /// IPv4 unless `v6` is asked for and the operator has IPv6 ranges.
     pub fn pick<R: Rng + ?Sized>(&self, rng: &mut R, v6: bool) -> IpAddr {
         if v6 {
@@ -614,9 +646,7 @@ pub(crate) fn isps() -> &'static [Isp] {
             };
             match (r.first, r.last) {
                 (IpAddr::V4(a), IpAddr::V4(b)) => out[idx].v4.push((u32::from(a), u32::from(b))),
-                (IpAddr::V6(a), IpAddr::V6(b)) => {
-                    out[idx].v6.push((u128::from(a), u128::from(b)))
-                }
+                (IpAddr::V6(a), IpAddr::V6(b)) => out[idx].v6.push((u128::from(a), u128::from(b))),
                 _ => unreachable!("mixed address families in one range"),
             }
         }
@@ -668,19 +698,20 @@ pub(crate) fn mobile_isps(country: &str) -> Vec<usize> {
     }
 }
 
-/// An operator for an office in `country`: business if the table has one, else residential.
+/// An operator for an office in `country`: business if the table has one, else the country's
+/// incumbent (the first consumer operator listed), which also sells business lines.
 pub(crate) fn office_isps(country: &str) -> Vec<usize> {
     let v = isps_for(country, NetKind::Business);
     if v.is_empty() {
-        consumer_isps(country)
+        consumer_isps(country).into_iter().take(1).collect()
     } else {
         v
     }
 }
 
-/// The operator with this AS number (first one in table order).
-pub(crate) fn isp_by_asn(asn: u32) -> Option<usize> {
-    isps().iter().position(|i| i.asn == asn)
+/// AS number and organisation of an operator index.
+pub(crate) fn isp_as(isp: usize) -> (u32, &'static str) {
+    (isps()[isp].asn, isps()[isp].org)
 }
 
 #[cfg(test)]

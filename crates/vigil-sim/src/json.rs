@@ -4,9 +4,20 @@
 use std::fmt::Write;
 
 /// Appends `s` as a JSON string literal.
+///
+/// The fast path looks only for quotes, backslashes and newlines: every string the simulator
+/// writes comes from its own catalogues, which hold no other control characters (the tests parse
+/// every file back).
 pub(crate) fn push_str(out: &mut String, s: &str) {
-    out.push('"');
     let bytes = s.as_bytes();
+    if memchr::memchr3(b'"', b'\\', b'\n', bytes).is_none() {
+        out.reserve(bytes.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    out.push('"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: Option<&str> = match b {
@@ -51,11 +62,8 @@ impl<'a> Obj<'a> {
     }
 
     fn key(&mut self, k: &str) {
-        if !self.first {
-            self.b.push(',');
-        }
+        self.b.push_str(if self.first { "\"" } else { ",\"" });
         self.first = false;
-        self.b.push('"');
         self.b.push_str(k);
         self.b.push_str("\":");
     }
@@ -75,17 +83,20 @@ impl<'a> Obj<'a> {
 
     pub fn int(&mut self, k: &str, v: i64) -> &mut Self {
         self.key(k);
-        let _ = write!(self.b, "{v}");
+        self.b.push_str(itoa::Buffer::new().format(v));
         self
     }
 
     /// An integer, or the same integer as a string (an API habit).
     pub fn int_maybe_str(&mut self, k: &str, v: i64, as_str: bool) -> &mut Self {
         self.key(k);
+        let mut buf = itoa::Buffer::new();
         if as_str {
-            let _ = write!(self.b, "\"{v}\"");
+            self.b.push('"');
+            self.b.push_str(buf.format(v));
+            self.b.push('"');
         } else {
-            let _ = write!(self.b, "{v}");
+            self.b.push_str(buf.format(v));
         }
         self
     }

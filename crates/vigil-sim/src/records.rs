@@ -145,7 +145,8 @@ pub(crate) struct Login<'a> {
     pub ip: IpAddr,
     pub country: &'a str,
     pub city: &'a City,
-    pub app: App,
+    pub app_name: &'a str,
+    pub app_id: &'a str,
     pub resource: App,
     pub client_app: &'a str,
     pub ua: &'a str,
@@ -163,14 +164,16 @@ pub(crate) struct Login<'a> {
 pub(crate) struct LoginIds {
     pub signin_id: String,
     pub audit_id: Option<String>,
-    pub correlation: String,
     /// Whether the records fell inside the simulated period and were written.
     pub written: bool,
 }
 
 pub(crate) fn login(w: &World, s: &mut Sink<'_>, rng: &mut ChaCha8Rng, l: &Login<'_>) -> LoginIds {
     let id = guid(rng);
-    let correlation = l.correlation.map(str::to_string).unwrap_or_else(|| guid(rng));
+    let correlation = l
+        .correlation
+        .map(str::to_string)
+        .unwrap_or_else(|| guid(rng));
     let ip = l.ip.to_string();
     let code = l.result.code();
     let mut props = String::with_capacity(1500);
@@ -181,8 +184,8 @@ pub(crate) fn login(w: &World, s: &mut Sink<'_>, rng: &mut ChaCha8Rng, l: &Login
             .str("userDisplayName", l.display)
             .str("userPrincipalName", l.upn)
             .str("userId", l.user_id)
-            .str("appId", l.app.id)
-            .str("appDisplayName", l.app.name)
+            .str("appId", l.app_id)
+            .str("appDisplayName", l.app_name)
             .str("ipAddress", &ip)
             .str("clientAppUsed", l.client_app)
             .str("userAgent", l.ua)
@@ -294,7 +297,11 @@ pub(crate) fn login(w: &World, s: &mut Sink<'_>, rng: &mut ChaCha8Rng, l: &Login
                     workload: "AzureActiveDirectory",
                     // The API writes "Success" on failed logins too.
                     result_status: Some("Success"),
-                    user_key: if l.user_id.is_empty() { l.upn } else { l.user_id },
+                    user_key: if l.user_id.is_empty() {
+                        l.upn
+                    } else {
+                        l.user_id
+                    },
                     user_type: 0,
                     user_id: l.upn,
                     client_ip: Some(&ip),
@@ -337,7 +344,7 @@ pub(crate) fn login(w: &World, s: &mut Sink<'_>, rng: &mut ChaCha8Rng, l: &Login
                     });
                 })
                 .str("TargetContextId", &w.tenant_id)
-                .str("ApplicationId", l.app.id)
+                .str("ApplicationId", l.app_id)
                 .arr("DeviceProperties", |a| {
                     a.obj(|o| {
                         o.str("Name", "OS").str("Value", l.os);
@@ -361,7 +368,6 @@ pub(crate) fn login(w: &World, s: &mut Sink<'_>, rng: &mut ChaCha8Rng, l: &Login
     LoginIds {
         signin_id: id,
         audit_id,
-        correlation,
         written,
     }
 }
@@ -379,9 +385,7 @@ fn originating_server(w: &World, a: &Account) -> String {
 pub(crate) fn mailbox_identity(w: &World, a: &Account) -> String {
     format!(
         "{}.prod.outlook.com/Microsoft Exchange Hosted Organizations/{}/{}",
-        w.exo_forest,
-        w.tenant_domain(),
-        a.display
+        w.exo_forest, w.tenant_domain, a.display
     )
 }
 
@@ -422,11 +426,11 @@ pub(crate) fn exo_cmdlet(
         },
     );
     let p = nv(s, params);
-    let as_string = s.quirk(0.05);
+    let as_string = s.quirk(0.15);
     o.str("AppId", "")
         .str("ClientAppId", "")
         .bool("ExternalAccess", false)
-        .str("OrganizationName", &w.tenant_domain())
+        .str("OrganizationName", &w.tenant_domain)
         .str("OriginatingServer", &originating_server(w, actor));
     if as_string {
         o.str("Parameters", &p);
@@ -447,7 +451,13 @@ pub(crate) struct MailClient<'a> {
     pub client_app_id: &'a str,
 }
 
-fn mailbox_fields(o: &mut Obj<'_>, w: &World, a: &Account, c: &MailClient<'_>, rng: &mut ChaCha8Rng) {
+fn mailbox_fields(
+    o: &mut Obj<'_>,
+    w: &World,
+    a: &Account,
+    c: &MailClient<'_>,
+    rng: &mut ChaCha8Rng,
+) {
     let ip = c.ip.to_string();
     o.str("AppId", c.app_id)
         .str("ClientAppId", c.client_app_id)
@@ -460,7 +470,7 @@ fn mailbox_fields(o: &mut Obj<'_>, w: &World, a: &Account, c: &MailClient<'_>, r
         .str("MailboxGuid", &a.mailbox_guid)
         .str("MailboxOwnerSid", &a.sid)
         .str("MailboxOwnerUPN", &a.upn)
-        .str("OrganizationName", &w.tenant_domain())
+        .str("OrganizationName", &w.tenant_domain)
         .str("OriginatingServer", &originating_server(w, a))
         .str("SessionId", &guid(rng));
 }
@@ -639,7 +649,13 @@ pub(crate) struct FileOp<'a> {
 }
 
 /// SharePointFileOperation (RecordType 6).
-pub(crate) fn file_op(w: &World, s: &mut Sink<'_>, rng: &mut ChaCha8Rng, a: &Account, f: &FileOp<'_>) -> String {
+pub(crate) fn file_op(
+    w: &World,
+    s: &mut Sink<'_>,
+    rng: &mut ChaCha8Rng,
+    a: &Account,
+    f: &FileOp<'_>,
+) -> String {
     let id = guid(rng);
     let ip = f.ip.to_string();
     let object = format!("{}{}/{}", f.site_url, f.rel_url, f.file_name);
@@ -705,7 +721,7 @@ pub(crate) struct DirOp<'a> {
 pub(crate) fn dir_op(w: &World, s: &mut Sink<'_>, rng: &mut ChaCha8Rng, d: &DirOp<'_>) -> String {
     let id = guid(rng);
     let ip = d.client_ip.map(|i| i.to_string());
-    let user_key = format!("{}@{}", d.actor.puid, w.tenant_domain());
+    let user_key = format!("{}@{}", d.actor.puid, w.tenant_domain);
     let mut t = String::with_capacity(1600);
     let mut o = Obj::new(&mut t);
     head(
@@ -750,7 +766,8 @@ pub(crate) fn dir_op(w: &World, s: &mut Sink<'_>, rng: &mut ChaCha8Rng, d: &DirO
                 o.str("ID", &d.actor.puid).int("Type", 3);
             })
             .obj(|o| {
-                o.str("ID", &format!("User_{}", d.actor.object_id)).int("Type", 2);
+                o.str("ID", &format!("User_{}", d.actor.object_id))
+                    .int("Type", 2);
             })
             .obj(|o| {
                 o.str("ID", &d.actor.object_id).int("Type", 2);
@@ -844,8 +861,16 @@ pub(crate) fn consent(
                 targets: app_targets(w, app_name, app_id, domain),
                 modified: vec![
                     ("AccountEnabled", "[true]".to_string(), "[]".to_string()),
-                    ("AppPrincipalId", format!("[\"{app_id}\"]"), "[]".to_string()),
-                    ("DisplayName", format!("[{}]", quoted(app_name)), "[]".to_string()),
+                    (
+                        "AppPrincipalId",
+                        format!("[\"{app_id}\"]"),
+                        "[]".to_string(),
+                    ),
+                    (
+                        "DisplayName",
+                        format!("[{}]", quoted(app_name)),
+                        "[]".to_string(),
+                    ),
                     (
                         "ServicePrincipalName",
                         format!("[\"{app_id}\",\"https://{domain}\"]"),
@@ -853,7 +878,8 @@ pub(crate) fn consent(
                     ),
                     (
                         "Included Updated Properties",
-                        "AccountEnabled, AppPrincipalId, DisplayName, ServicePrincipalName".to_string(),
+                        "AccountEnabled, AppPrincipalId, DisplayName, ServicePrincipalName"
+                            .to_string(),
                         String::new(),
                     ),
                 ],
@@ -883,9 +909,21 @@ pub(crate) fn consent(
                 (crate::catalog::GRAPH.id.to_string(), 2),
             ],
             modified: vec![
-                ("DelegatedPermissionGrant.Scope", format!(" {scope}"), String::new()),
-                ("DelegatedPermissionGrant.ClientId", sp.clone(), String::new()),
-                ("DelegatedPermissionGrant.ConsentType", "Principal".to_string(), String::new()),
+                (
+                    "DelegatedPermissionGrant.Scope",
+                    format!(" {scope}"),
+                    String::new(),
+                ),
+                (
+                    "DelegatedPermissionGrant.ClientId",
+                    sp.clone(),
+                    String::new(),
+                ),
+                (
+                    "DelegatedPermissionGrant.ConsentType",
+                    "Principal".to_string(),
+                    String::new(),
+                ),
             ],
             extended: vec![
                 ("additionalDetails", details.clone()),
@@ -972,7 +1010,8 @@ pub(crate) fn teams_session(
             object_id: None,
         },
     );
-    o.str("UserAgent", ua).str("ClientAppId", crate::catalog::TEAMS.id);
+    o.str("UserAgent", ua)
+        .str("ClientAppId", crate::catalog::TEAMS.id);
     o.end();
     s.audit(Stream::AuditGeneral, ms, &t);
     id
@@ -1006,12 +1045,12 @@ pub(crate) fn trace(
     let trace_id = guid(rng);
     let received = ms + rng.random_range(200..3000);
     let from = from_ip.map(|i| i.to_string());
-    let org = w.tenant_domain();
+    let org = &w.tenant_domain;
     let mut ids = Vec::with_capacity(to.len());
     for r in to {
         let mut t = String::with_capacity(600);
         let mut o = Obj::new(&mut t);
-        o.str("Organization", &org)
+        o.str("Organization", org)
             .str("MessageId", message_id)
             .str("Received", &format!("/Date({received})/"))
             .str("SenderAddress", sender)

@@ -2,8 +2,6 @@
 //! from the seed and a few integers naming the part (account, day, attack), so that one part's
 //! draws never shift another's.
 
-use std::fmt::Write;
-
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -21,7 +19,6 @@ pub(crate) mod tag {
     pub const QUIRKS_FRAMING: u64 = 10;
     pub const QUIRKS_FIELDS: u64 = 11;
     pub const PLAN: u64 = 12;
-    pub const ORG_DAY: u64 = 13;
     pub const MOBILE_IP: u64 = 14;
 }
 
@@ -48,14 +45,19 @@ pub(crate) fn rng_for(seed: u64, tag: u64, a: u64, b: u64) -> ChaCha8Rng {
 }
 
 fn format_guid(bytes: [u8; 16]) -> String {
-    let mut s = String::with_capacity(36);
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 36];
+    let mut j = 0;
     for (i, b) in bytes.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
+            out[j] = b'-';
+            j += 1;
         }
-        let _ = write!(s, "{b:02x}");
+        out[j] = HEX[(b >> 4) as usize];
+        out[j + 1] = HEX[(b & 0xf) as usize];
+        j += 2;
     }
-    s
+    String::from_utf8(out.to_vec()).expect("ascii")
 }
 
 /// A random (version 4) GUID, lower case.

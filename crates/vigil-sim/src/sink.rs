@@ -47,7 +47,9 @@ impl Stream {
 
 const STREAMS: usize = 6;
 const BUCKETS: usize = 24;
-const FLUSH_BYTES: usize = 48 * 1024;
+/// Above this many bytes held in memory, every bucket is appended to its scratch file.
+pub(crate) static MEM_BUDGET: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(256 << 20);
 const GRAPH_PAGE: usize = 1000;
 const PROGRESS_EVERY: u64 = 10_000;
 
@@ -88,6 +90,11 @@ pub(crate) struct Sink<'p> {
     open: BTreeMap<u32, DayBuf>,
     /// Days below this one have been written.
     done_below: u32,
+    /// Bytes held in bucket buffers.
+    mem: usize,
+    budget: usize,
+    /// First scratch-file error, reported when the next day is written.
+    error: Option<SimError>,
     records: u64,
     files: Vec<PathBuf>,
     progress: &'p dyn Fn(u64),
@@ -131,6 +138,9 @@ impl<'p> Sink<'p> {
             frng: rng_for(seed, tag::QUIRKS_FIELDS, 0, 0),
             open: BTreeMap::new(),
             done_below: 0,
+            mem: 0,
+            budget: MEM_BUDGET.load(std::sync::atomic::Ordering::Relaxed),
+            error: None,
             records: 0,
             files: Vec::new(),
             progress,
@@ -179,7 +189,8 @@ impl<'p> Sink<'p> {
 
     fn place(&mut self, stream: Stream, event_ms: i64, deliver_ms: i64, text: &str) {
         let mut day = self.day_of(deliver_ms);
-        let mut hour = ((deliver_ms - self.start_ms - day as i64 * DAY) / HOUR).clamp(0, 23) as usize;
+        let mut hour =
+            ((deliver_ms - self.start_ms - day as i64 * DAY) / HOUR).clamp(0, 23) as usize;
         if day < self.done_below {
             // Cannot happen with the generation order; keep the record rather than lose it.
             debug_assert!(false, "record for a day already written");
@@ -189,27 +200,51 @@ impl<'p> Sink<'p> {
         let slot = stream.idx() * BUCKETS + hour;
         let buf = self.open.entry(day).or_insert_with(DayBuf::new);
         let b = &mut buf.bufs[slot];
-        let _ = write!(b, "{event_ms}\t");
+        let before = b.len();
+        b.push_str(itoa::Buffer::new().format(event_ms));
+        b.push('\t');
         b.push_str(text);
         b.push('\n');
-        if b.len() >= FLUSH_BYTES {
-            let path = self.spill.join(format!("{day}-{slot}"));
-            let res = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-                .and_then(|mut f| f.write_all(b.as_bytes()));
-            // A failed spill is reported when the day is written (the bucket keeps the text).
-            if res.is_ok() {
-                b.clear();
-                buf.spilled[slot] = true;
-            }
+        self.mem += b.len() - before;
+        if self.mem > self.budget {
+            self.spill_all();
         }
         self.records += 1;
         self.per_stream[stream.idx()] += 1;
         if self.records >= self.next_progress {
             self.next_progress += PROGRESS_EVERY;
             (self.progress)(self.records);
+        }
+    }
+
+    /// Appends every non-empty bucket to its scratch file.
+    fn spill_all(&mut self) {
+        for (day, buf) in self.open.iter_mut() {
+            for slot in 0..STREAMS * BUCKETS {
+                let b = &mut buf.bufs[slot];
+                if b.is_empty() {
+                    continue;
+                }
+                let path = self.spill.join(format!("{day}-{slot}"));
+                let res = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .and_then(|mut f| f.write_all(b.as_bytes()));
+                match res {
+                    Ok(()) => {
+                        self.mem -= b.len();
+                        *b = String::new();
+                        buf.spilled[slot] = true;
+                    }
+                    Err(e) => {
+                        if self.error.is_none() {
+                            self.error = Some(io_err(&path, e));
+                        }
+                        return;
+                    }
+                }
+            }
         }
     }
 
@@ -300,6 +335,9 @@ impl<'p> Sink<'p> {
 
     /// Writes every day before `day` (days that can receive no more records).
     pub fn finish_below(&mut self, day: i64) -> Result<(), SimError> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
         let day = day.clamp(0, self.days as i64) as u32;
         while self.done_below < day {
             let d = self.done_below;
@@ -324,12 +362,18 @@ impl<'p> Sink<'p> {
                 .out
                 .join("audit")
                 .join(format!("Audit.AzureActiveDirectory-{ymd}.json")),
-            Stream::AuditExchange => self.out.join("audit").join(format!("Audit.Exchange-{ymd}.json")),
+            Stream::AuditExchange => self
+                .out
+                .join("audit")
+                .join(format!("Audit.Exchange-{ymd}.json")),
             Stream::AuditSharePoint => self
                 .out
                 .join("audit")
                 .join(format!("Audit.SharePoint-{ymd}.json")),
-            Stream::AuditGeneral => self.out.join("audit").join(format!("Audit.General-{ymd}.json")),
+            Stream::AuditGeneral => self
+                .out
+                .join("audit")
+                .join(format!("Audit.General-{ymd}.json")),
             Stream::SignIn => {
                 if self.hub_day(day) {
                     self.out
@@ -353,8 +397,17 @@ impl<'p> Sink<'p> {
         for stream in Stream::ALL {
             let path = self.file_for(stream, day);
             let file = File::create(&path).map_err(|e| io_err(&path, e))?;
-            let mut w = Framer::new(stream, self.hub_day(day), BufWriter::with_capacity(1 << 20, file));
-            w.rng = rng_for(self.seed, tag::QUIRKS_FRAMING, day as u64, stream.idx() as u64);
+            let mut w = Framer::new(
+                stream,
+                self.hub_day(day),
+                BufWriter::with_capacity(1 << 20, file),
+            );
+            w.rng = rng_for(
+                self.seed,
+                tag::QUIRKS_FRAMING,
+                day as u64,
+                stream.idx() as u64,
+            );
             for hour in 0..BUCKETS {
                 let slot = stream.idx() * BUCKETS + hour;
                 let mut text = String::new();
@@ -363,7 +416,13 @@ impl<'p> Sink<'p> {
                     text = fs::read_to_string(&sp).map_err(|e| io_err(&sp, e))?;
                     let _ = fs::remove_file(&sp);
                 }
-                text.push_str(&std::mem::take(&mut buf.bufs[slot]));
+                let held = std::mem::take(&mut buf.bufs[slot]);
+                self.mem -= held.len();
+                if text.is_empty() {
+                    text = held;
+                } else {
+                    text.push_str(&held);
+                }
                 if text.is_empty() {
                     continue;
                 }

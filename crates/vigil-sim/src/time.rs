@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use chrono::{DateTime, Utc};
 
+pub(crate) const SECOND_MS: i64 = 1000;
 pub(crate) const MINUTE: i64 = 60_000;
 pub(crate) const HOUR: i64 = 3_600_000;
 pub(crate) const DAY: i64 = 86_400_000;
@@ -68,6 +69,7 @@ pub(crate) fn ymd(ms: i64) -> String {
     format!("{y:04}{m:02}{d:02}")
 }
 
+#[cfg(test)]
 pub(crate) fn audit_string(ms: i64) -> String {
     let mut s = String::with_capacity(20);
     push_audit(&mut s, ms);
@@ -90,10 +92,19 @@ mod tests {
 
     #[test]
     fn formats_match_chrono() {
-        for ms in [0i64, 1_643_691_351_000, 1_643_691_351_327, 951_782_400_000, 4_102_444_799_999] {
+        for ms in [
+            0i64,
+            1_643_691_351_000,
+            1_643_691_351_327,
+            951_782_400_000,
+            4_102_444_799_999,
+        ] {
             let dt = to_datetime(ms);
             assert_eq!(audit_string(ms), dt.format("%Y-%m-%dT%H:%M:%S").to_string());
-            assert_eq!(graph_string(ms), dt.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            assert_eq!(
+                graph_string(ms),
+                dt.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            );
             assert_eq!(ymd(ms), dt.format("%Y%m%d").to_string());
         }
         let mut s = String::new();

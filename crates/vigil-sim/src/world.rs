@@ -121,6 +121,8 @@ pub(crate) struct World {
     pub org_name: String,
     pub domain: String,
     pub tenant: String,
+    /// `tenant.onmicrosoft.com`.
+    pub tenant_domain: String,
     pub tenant_id: String,
     /// Exchange Online forest part of mailbox object ids, e.g. `EURPR01A002`.
     pub exo_forest: String,
@@ -259,28 +261,77 @@ impl World {
         let mut roles = vec![Role::Regular; na];
         let mut traits = vec![0u16; na];
         let mut cursor = 0;
-        let mut take = |count: usize, role: Role, t: u16, roles: &mut Vec<Role>, traits: &mut Vec<u16>| {
-            for _ in 0..count {
-                if cursor >= na {
-                    return;
+        let mut take =
+            |count: usize, role: Role, t: u16, roles: &mut Vec<Role>, traits: &mut Vec<u16>| {
+                for _ in 0..count {
+                    if cursor >= na {
+                        return;
+                    }
+                    roles[order[cursor]] = role;
+                    traits[order[cursor]] |= t;
+                    cursor += 1;
                 }
-                roles[order[cursor]] = role;
-                traits[order[cursor]] |= t;
-                cursor += 1;
-            }
-        };
+            };
         if na >= 10 {
-            take((na / 1000).clamp(1, 20), Role::Service, 0, &mut roles, &mut traits);
-            take((na / 2000).clamp(1, 10), Role::Imap, 0, &mut roles, &mut traits);
-            take((na / 150).clamp(2, 60), Role::Admin, 0, &mut roles, &mut traits);
-            take((na / 5000).clamp(1, 5), Role::Regular, T_MAIL_MERGE, &mut roles, &mut traits);
+            take(
+                (na / 1000).clamp(1, 20),
+                Role::Service,
+                0,
+                &mut roles,
+                &mut traits,
+            );
+            take(
+                (na / 2000).clamp(1, 10),
+                Role::Imap,
+                0,
+                &mut roles,
+                &mut traits,
+            );
+            take(
+                (na / 150).clamp(2, 60),
+                Role::Admin,
+                0,
+                &mut roles,
+                &mut traits,
+            );
+            take(
+                (na / 5000).clamp(1, 5),
+                Role::Regular,
+                T_MAIL_MERGE,
+                &mut roles,
+                &mut traits,
+            );
             if days >= 3 {
-                take((na / 50).max(1), Role::NewStarter, 0, &mut roles, &mut traits);
+                take(
+                    (na / 50).max(1),
+                    Role::NewStarter,
+                    0,
+                    &mut roles,
+                    &mut traits,
+                );
             }
-            take((na * 6 / 100).max(1), Role::Traveller, 0, &mut roles, &mut traits);
+            take(
+                (na * 6 / 100).max(1),
+                Role::Traveller,
+                0,
+                &mut roles,
+                &mut traits,
+            );
         } else {
-            take(usize::from(na >= 4), Role::Service, 0, &mut roles, &mut traits);
-            take(usize::from(na >= 2), Role::Admin, 0, &mut roles, &mut traits);
+            take(
+                usize::from(na >= 4),
+                Role::Service,
+                0,
+                &mut roles,
+                &mut traits,
+            );
+            take(
+                usize::from(na >= 2),
+                Role::Admin,
+                0,
+                &mut roles,
+                &mut traits,
+            );
         }
 
         // Offices get half the people at headquarters and the rest evenly.
@@ -304,9 +355,15 @@ impl World {
                 let (local, disp) = if service_seen == 1 {
                     ("scanner".to_string(), "Scanner".to_string())
                 } else if ar.random_bool(0.5) {
-                    (format!("scanner.{city}{service_seen}"), format!("Scanner {} {service_seen}", off.city.name))
+                    (
+                        format!("scanner.{city}{service_seen}"),
+                        format!("Scanner {} {service_seen}", off.city.name),
+                    )
                 } else {
-                    (format!("svc-smtp-{city}{service_seen}"), format!("SMTP relay {} {service_seen}", off.city.name))
+                    (
+                        format!("svc-smtp-{city}{service_seen}"),
+                        format!("SMTP relay {} {service_seen}", off.city.name),
+                    )
                 };
                 let mut upn = format!("{local}@{domain}");
                 let mut k = 2;
@@ -492,6 +549,7 @@ impl World {
             days,
             org_name: org_name.to_string(),
             domain: domain.to_string(),
+            tenant_domain: format!("{tenant}.onmicrosoft.com"),
             tenant,
             tenant_id,
             exo_forest,
@@ -504,10 +562,6 @@ impl World {
             partners,
             merge_weekday,
         })
-    }
-
-    pub fn tenant_domain(&self) -> String {
-        format!("{}.onmicrosoft.com", self.tenant)
     }
 
     pub fn sp_root(&self) -> String {
@@ -538,7 +592,9 @@ impl World {
         let mut r = rng_for(self.seed, tag::PEERS, a.idx as u64, 0);
         let members = &self.office_members[a.office as usize];
         let mut out = Vec::new();
-        let want = r.random_range(6..=20).min(self.accounts.len().saturating_sub(1));
+        let want = r
+            .random_range(6..=20)
+            .min(self.accounts.len().saturating_sub(1));
         let mut guard = 0;
         while out.len() < want && guard < want * 6 {
             guard += 1;
@@ -562,10 +618,14 @@ impl World {
         let (firsts, lasts) = geo::names(geo::Names::English);
         (0..n)
             .map(|_| {
-                let first = ascii_lower(pick(&mut r, firsts));
-                let last = ascii_lower(pick(&mut r, lasts));
+                let first = ascii_lower(firsts[r.random_range(0..firsts.len())]);
+                let last = ascii_lower(lasts[r.random_range(0..lasts.len())]);
                 if r.random_bool(0.12) {
-                    format!("{first}.{last}{}@{}", r.random_range(1..99), pick(&mut r, crate::catalog::FREEMAIL))
+                    format!(
+                        "{first}.{last}{}@{}",
+                        r.random_range(1..99),
+                        pick(&mut r, crate::catalog::FREEMAIL)
+                    )
                 } else {
                     let p = &self.partners[r.random_range(0..self.partners.len())];
                     format!("{first}.{last}@{}", p.domain)
@@ -581,13 +641,15 @@ impl World {
             return p.mx;
         }
         // Freemail and unknown domains: a big mail provider's range.
-        let h = domain
-            .bytes()
-            .fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
-        let mails = ipdb::isps_of_kind(ipdb::NetKind::Mail);
+        static MAIL: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+        let mails = MAIL.get_or_init(|| ipdb::isps_of_kind(ipdb::NetKind::Mail));
+        let h = crate::rng::mix(
+            domain
+                .bytes()
+                .fold(self.seed, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)),
+        );
         let isp = &isps()[mails[(h % mails.len() as u64) as usize]];
-        let mut r = rng_for(self.seed, tag::PEERS, h, 7);
-        IpAddr::V4(isp.pick_v4(&mut r))
+        IpAddr::V4(isp.v4_at(crate::rng::mix(h)))
     }
 
     pub fn office_ip<R: Rng + ?Sized>(&self, a: &Account, rng: &mut R) -> IpAddr {
@@ -603,9 +665,5 @@ impl World {
 
     pub fn office_city(&self, a: &Account) -> &'static City {
         self.offices[a.office as usize].city
-    }
-
-    pub fn display_of(&self, idx: u32) -> &str {
-        &self.accounts[idx as usize].display
     }
 }
