@@ -226,6 +226,11 @@ pub struct Event {
     /// this one (the audit log's UserLoggedIn for an Entra sign-in, for example).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub alias_ids: Vec<Box<str>>,
+    /// Set when this record describes a sign-in already passed on under that id (the other
+    /// source's record arrived after the first had left the reordering window). The record is
+    /// kept so that its id is not lost, but it is the same logon: count it once.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub linked_to: Option<Box<str>>,
     pub time: Timestamp,
     pub source: Source,
     pub format: Format,

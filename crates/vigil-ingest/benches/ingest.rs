@@ -30,11 +30,17 @@ fn bench(c: &mut Criterion) {
         // Benches run from the crate directory: point at the repository's data/ip.
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/ip");
         config.country_mmdb = Some(dir.join(vigil_enrich::COUNTRY_MMDB_FILE));
-        config.asn_csv = vigil_enrich::ASN_CSV_FILES.iter().map(|f| dir.join(f)).collect();
+        config.asn_csv = vigil_enrich::ASN_CSV_FILES
+            .iter()
+            .map(|f| dir.join(f))
+            .collect();
     }
     config.resolve_defaults();
     let enricher = Enricher::load(&config).expect("enrichment data (run scripts/fetch-ip-data.sh)");
-    assert!(enricher.has_country_data(), "run scripts/fetch-ip-data.sh first");
+    assert!(
+        enricher.has_country_data(),
+        "run scripts/fetch-ip-data.sh first"
+    );
     let enrich = |e: &mut vigil_event::Event| enricher.enrich(e);
 
     let mut group = c.benchmark_group("ingest_48MB_mixed");

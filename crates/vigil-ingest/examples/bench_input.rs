@@ -7,8 +7,15 @@ mod common;
 fn main() {
     let mut args = std::env::args().skip(1);
     let dir = std::path::PathBuf::from(args.next().expect("usage: bench_input DIR [MEGABYTES]"));
-    let megabytes: u64 = args.next().map(|m| m.parse().expect("megabytes")).unwrap_or(1024);
+    let megabytes: u64 = args
+        .next()
+        .map(|m| m.parse().expect("megabytes"))
+        .unwrap_or(1024);
     std::fs::create_dir_all(&dir).expect("create dir");
     let (files, records) = common::write_mixed_input(&dir, megabytes << 20, 16 << 20, 7);
-    eprintln!("wrote {records} records in {} files to {}", files.len(), dir.display());
+    eprintln!(
+        "wrote {records} records in {} files to {}",
+        files.len(),
+        dir.display()
+    );
 }

@@ -39,8 +39,10 @@ impl Default for IngestConfig {
 }
 
 /// Where a sign-in went: still buffered (slot and sequence check) or already released.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct LogonRef {
+    /// Id of the event the sign-in went out as.
+    id: Box<str>,
     time: i64,
     source: Source,
     slot: usize,
@@ -69,7 +71,7 @@ impl LogonLinker {
             .and_then(|id| self.by_request.get(id))
         {
             if r.source != e.source {
-                return Some(*r);
+                return Some(r.clone());
             }
         }
         let key = (e.user.clone()?, e.ip?, s.succeeded);
@@ -77,7 +79,7 @@ impl LogonLinker {
             refs.iter()
                 .filter(|r| r.source != e.source && (r.time - t).abs() <= tolerance)
                 .min_by_key(|r| (r.time - t).abs())
-                .copied()
+                .cloned()
         })
     }
 
@@ -86,13 +88,14 @@ impl LogonLinker {
             return;
         };
         let r = LogonRef {
+            id: e.id.clone(),
             time: e.time.timestamp(),
             source: e.source,
             slot,
             seq,
         };
         if let Some(id) = &e.request_id {
-            self.by_request.insert(id.clone(), r);
+            self.by_request.insert(id.clone(), r.clone());
         }
         if let (Some(user), Some(ip)) = (&e.user, e.ip) {
             self.by_key
@@ -185,14 +188,17 @@ impl<'e> Ingest<'e> {
         (self.enrich)(&mut event);
         let tolerance = self.config.logon_link_tolerance_secs;
         if let Some(r) = self.linker.find(&event, tolerance) {
-            self.stats.summary.logons_linked += 1;
             if let Some(Some((seq, kept))) = self.slab.get_mut(r.slot) {
                 if *seq == r.seq {
+                    self.stats.summary.logons_linked += 1;
                     merge_logon(kept, event);
+                    return;
                 }
             }
-            // Already released: the first record stands, this one is counted and dropped.
-            return;
+            // The first record has already been passed on: this one goes on too, so that its
+            // id is not lost, marked as the same logon.
+            event.linked_to = Some(r.id.clone());
+            self.stats.summary.logons_linked_after_release += 1;
         }
         let watermark = self.newest.map(|n| n - self.window());
         if watermark.is_some_and(|w| event.time < w) {
@@ -272,6 +278,7 @@ mod tests {
         Event {
             id: id.into(),
             alias_ids: vec![],
+            linked_to: None,
             time: at(time),
             source,
             format: match source {
@@ -390,6 +397,37 @@ mod tests {
         );
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].alias_ids, vec![Box::from("audit-2")]);
+    }
+
+    #[test]
+    fn a_second_record_after_release_is_kept_and_marked() {
+        let config = IngestConfig {
+            reorder_window_secs: 60,
+            ..Default::default()
+        };
+        let (out, stats) = run(
+            config,
+            vec![
+                logon(
+                    "entra-1",
+                    "2022-02-01T04:55:51Z",
+                    Source::SignIn,
+                    Some("req-1"),
+                ),
+                ev("later", "2022-02-01T06:00:00Z", Source::Audit),
+                logon(
+                    "audit-1",
+                    "2022-02-01T04:55:52Z",
+                    Source::Audit,
+                    Some("req-1"),
+                ),
+            ],
+        );
+        assert_eq!(out.len(), 3);
+        let audit = out.iter().find(|e| &*e.id == "audit-1").unwrap();
+        assert_eq!(audit.linked_to.as_deref(), Some("entra-1"));
+        assert_eq!(stats.summary.logons_linked, 0);
+        assert_eq!(stats.summary.logons_linked_after_release, 1);
     }
 
     #[test]

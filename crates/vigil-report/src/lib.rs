@@ -36,6 +36,9 @@ pub struct Summary {
     pub duplicates_dropped: u64,
     /// Sign-ins that arrived both from the audit log and from Entra and were counted once.
     pub logons_linked: u64,
+    /// Sign-ins whose other record arrived after the first had been passed on: passed on too
+    /// (counted in `events`), marked `linked_to` the first.
+    pub logons_linked_after_release: u64,
     /// Records whose event time was already behind the reordering window when they arrived.
     /// They are passed on, out of order, and counted here.
     pub late: u64,
@@ -140,12 +143,13 @@ impl Summary {
         }
         let _ = writeln!(
             s,
-            "events {} ({} typed, {} generic); duplicates dropped {}; logons linked across sources {}; late (beyond the {}s window) {}; rejected {}",
+            "events {} ({} typed, {} generic); duplicates dropped {}; logons linked across sources {} (+{} after release); late (beyond the {}s window) {}; rejected {}",
             self.events,
             self.typed,
             self.generic,
             self.duplicates_dropped,
             self.logons_linked,
+            self.logons_linked_after_release,
             self.reordering_window_seconds,
             self.late,
             self.rejected

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 fn main() {
     for path in std::env::args().skip(1) {
-        let reader = vigil_sources::FileReader::open(path.as_ref(), None, Arc::new(AtomicU64::new(0)))
-            .expect("open");
+        let reader =
+            vigil_sources::FileReader::open(path.as_ref(), None, Arc::new(AtomicU64::new(0)))
+                .expect("open");
         for item in reader {
             match item {
                 Ok(mut e) => {

@@ -7,43 +7,45 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use vigil_event::{
     find_value, DeleteMode, Event, EventKind, FileActivity, FileOperation, Format, InboxRule,
-    MailAccessType, MailDelete, MailItemsAccessed, MailSend, MailboxForwarding, NameValue,
-    Outcome, RuleChange, SendMode, SignIn, Source, TransportRule,
+    MailAccessType, MailDelete, MailItemsAccessed, MailSend, MailboxForwarding, NameValue, Outcome,
+    RuleChange, SendMode, SignIn, Source, TransportRule,
 };
 
 use crate::directory::{self, DirectoryView, Target};
 use crate::lenient::{
-    extract_addresses, json_or_string, name_values, normalise_operation,
-    normalise_user, parse_bool, parse_client_ip, value_text, Int, Text,
+    extract_addresses, json_or_string, name_values, normalise_operation, normalise_user,
+    old_values, parse_bool, parse_client_ip, value_text, Int, Text,
 };
 use crate::FieldError;
 
 #[derive(Deserialize)]
 struct AuditRecord<'a> {
-    #[serde(borrow, rename = "Id", alias = "id", alias = "OfficeId", alias = "officeid")]
+    // The OfficeActivity table's names (OfficeId, TimeGenerated, OfficeWorkload, OfficeObjectId,
+    // Site_Url) are fields of their own rather than serde aliases: a Management API record copied
+    // into a Log Analytics custom table carries both names, and serde rejects an alias that
+    // appears beside its field as a duplicate.
+    #[serde(borrow, rename = "Id", alias = "id")]
     id: Option<Text<'a>>,
-    #[serde(
-        borrow,
-        rename = "CreationTime",
-        alias = "creationtime",
-        alias = "TimeGenerated"
-    )]
+    #[serde(borrow, rename = "OfficeId", alias = "officeid")]
+    office_id: Option<Text<'a>>,
+    #[serde(borrow, rename = "CreationTime", alias = "creationtime")]
     creation_time: Option<Text<'a>>,
+    #[serde(borrow, rename = "TimeGenerated", alias = "timegenerated")]
+    time_generated: Option<Text<'a>>,
     #[serde(borrow, rename = "Operation", alias = "operation")]
     operation: Option<Text<'a>>,
-    #[serde(
-        borrow,
-        rename = "Workload",
-        alias = "workload",
-        alias = "OfficeWorkload"
-    )]
+    #[serde(borrow, rename = "Workload", alias = "workload")]
     workload: Option<Text<'a>>,
+    #[serde(borrow, rename = "OfficeWorkload", alias = "officeworkload")]
+    office_workload: Option<Text<'a>>,
     #[serde(borrow, rename = "ResultStatus", alias = "resultstatus")]
     result_status: Option<Text<'a>>,
     #[serde(borrow, rename = "UserId", alias = "userid")]
     user_id: Option<Text<'a>>,
     #[serde(borrow, rename = "ObjectId", alias = "objectid")]
     object_id: Option<Text<'a>>,
+    #[serde(borrow, rename = "OfficeObjectId", alias = "officeobjectid")]
+    office_object_id: Option<Text<'a>>,
     #[serde(borrow, rename = "ClientIP", alias = "clientip")]
     client_ip: Option<Text<'a>>,
     #[serde(borrow, rename = "ClientIPAddress", alias = "clientipaddress")]
@@ -94,14 +96,34 @@ struct AuditRecord<'a> {
     mailbox_owner: Option<Text<'a>>,
     #[serde(borrow, rename = "SiteUrl", alias = "siteurl")]
     site_url: Option<Text<'a>>,
+    #[serde(borrow, rename = "Site_Url", alias = "site_url")]
+    site_url_underscore: Option<Text<'a>>,
     #[serde(borrow, rename = "SourceFileName", alias = "sourcefilename")]
     source_file_name: Option<Text<'a>>,
-    #[serde(borrow, rename = "TargetUserOrGroupName", alias = "targetuserorgroupname")]
+    #[serde(
+        borrow,
+        rename = "TargetUserOrGroupName",
+        alias = "targetuserorgroupname"
+    )]
     target_user_or_group: Option<Text<'a>>,
 }
 
+impl AuditRecord<'_> {
+    /// ObjectId, or the OfficeActivity table's OfficeObjectId.
+    fn object_id(&self) -> Option<&str> {
+        text(&self.object_id).or(text(&self.office_object_id))
+    }
+
+    /// SiteUrl, or the OfficeActivity table's Site_Url.
+    fn site_url(&self) -> Option<&str> {
+        text(&self.site_url).or(text(&self.site_url_underscore))
+    }
+}
+
 fn text<'s>(t: &'s Option<Text>) -> Option<&'s str> {
-    t.as_ref().map(Text::as_str).filter(|s| !s.trim().is_empty())
+    t.as_ref()
+        .map(Text::as_str)
+        .filter(|s| !s.trim().is_empty())
 }
 
 fn boxed(t: &Option<Text>) -> Option<Box<str>> {
@@ -118,10 +140,14 @@ pub fn deserialize_only(raw: &str) -> Result<(), serde_json::Error> {
 pub fn parse(raw: &str, format: Format) -> Result<Event, FieldError> {
     let rec: AuditRecord = serde_json::from_str(raw).map_err(FieldError::json)?;
     let operation_raw = text(&rec.operation).ok_or(FieldError::missing("Operation"))?;
-    let time_text = text(&rec.creation_time).ok_or(FieldError::missing("CreationTime"))?;
+    let (time_field, time_text) = match (text(&rec.creation_time), text(&rec.time_generated)) {
+        (Some(t), _) => ("CreationTime", t),
+        (None, Some(t)) => ("TimeGenerated", t),
+        (None, None) => return Err(FieldError::missing("CreationTime")),
+    };
     let time = vigil_event::time::parse_timestamp(time_text)
-        .map_err(|reason| FieldError::new("CreationTime", reason))?;
-    let id: Box<str> = match text(&rec.id) {
+        .map_err(|reason| FieldError::new(time_field, reason))?;
+    let id: Box<str> = match text(&rec.id).or(text(&rec.office_id)) {
         Some(id) => id.trim().into(),
         None => return Err(FieldError::missing("Id")),
     };
@@ -137,9 +163,14 @@ pub fn parse(raw: &str, format: Format) -> Result<Event, FieldError> {
     .find_map(|t| text(t).and_then(parse_client_ip));
     let user_agent = boxed(&rec.user_agent)
         .or_else(|| find_value(&extended, "UserAgent").map(|s| s.trim().into()))
-        .filter(|s: &Box<str>| !s.is_empty());
+        .filter(|s| !s.is_empty());
     let outcome = match text(&rec.result_status).map(|s| s.trim().to_ascii_lowercase()) {
-        Some(s) if matches!(s.as_str(), "success" | "succeeded" | "true" | "partiallysucceeded") => {
+        Some(s)
+            if matches!(
+                s.as_str(),
+                "success" | "succeeded" | "true" | "partiallysucceeded"
+            ) =>
+        {
             Outcome::Success
         }
         Some(s) if matches!(s.as_str(), "failed" | "failure" | "false") => Outcome::Failure,
@@ -148,11 +179,12 @@ pub fn parse(raw: &str, format: Format) -> Result<Event, FieldError> {
     let mut event = Event {
         id,
         alias_ids: Vec::new(),
+        linked_to: None,
         time,
         source: Source::Audit,
         format,
         operation: operation.into(),
-        workload: boxed(&rec.workload),
+        workload: boxed(&rec.workload).or_else(|| boxed(&rec.office_workload)),
         outcome,
         user: text(&rec.user_id).and_then(normalise_user),
         ip,
@@ -247,33 +279,38 @@ fn classify(rec: &AuditRecord, event: &mut Event, extended: &[NameValue]) -> Eve
                 subjects,
             })
         }
-        "fileaccessed" | "filedownloaded" | "filesyncdownloadedfull" | "fileuploaded"
-        | "filedeleted" | "sharingset" | "anonymouslinkcreated" => {
-            EventKind::FileActivity(FileActivity {
-                operation: match op.as_str() {
-                    "fileaccessed" => FileOperation::Accessed,
-                    "filedownloaded" => FileOperation::Downloaded,
-                    "filesyncdownloadedfull" => FileOperation::SyncDownloadedFull,
-                    "fileuploaded" => FileOperation::Uploaded,
-                    "filedeleted" => FileOperation::Deleted,
-                    "sharingset" => FileOperation::SharingSet,
-                    _ => FileOperation::AnonymousLinkCreated,
-                },
-                file_name: boxed(&rec.source_file_name),
-                object_url: boxed(&rec.object_id),
-                site_url: boxed(&rec.site_url),
-                site_domain: None,
-                target_user: text(&rec.target_user_or_group).and_then(normalise_user),
-            })
-        }
+        "fileaccessed"
+        | "filedownloaded"
+        | "filesyncdownloadedfull"
+        | "fileuploaded"
+        | "filedeleted"
+        | "sharingset"
+        | "anonymouslinkcreated" => EventKind::FileActivity(FileActivity {
+            operation: match op.as_str() {
+                "fileaccessed" => FileOperation::Accessed,
+                "filedownloaded" => FileOperation::Downloaded,
+                "filesyncdownloadedfull" => FileOperation::SyncDownloadedFull,
+                "fileuploaded" => FileOperation::Uploaded,
+                "filedeleted" => FileOperation::Deleted,
+                "sharingset" => FileOperation::SharingSet,
+                _ => FileOperation::AnonymousLinkCreated,
+            },
+            file_name: boxed(&rec.source_file_name),
+            object_url: rec.object_id().map(|s| s.trim().into()),
+            site_url: rec.site_url().map(|s| s.trim().into()),
+            site_domain: None,
+            target_user: text(&rec.target_user_or_group).and_then(normalise_user),
+        }),
         _ => {
             let modified = name_values(rec.modified_properties);
+            let previous = old_values(rec.modified_properties);
             let targets = audit_targets(rec.target);
             let view = DirectoryView {
                 operation: &event.operation,
                 modified,
+                previous,
                 targets,
-                object_id: text(&rec.object_id),
+                object_id: rec.object_id(),
             };
             directory::classify(&view).unwrap_or(EventKind::Generic)
         }
@@ -382,7 +419,11 @@ const RULE_META: &[&str] = &[
 
 fn inbox_rule(rec: &AuditRecord, event: &Event, op: &str) -> EventKind {
     let params = rule_parameters(rec);
-    let p = |name: &str| find_value(&params, name).map(str::trim).filter(|s| !s.is_empty());
+    let p = |name: &str| {
+        find_value(&params, name)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
     let flag = |name: &str| p(name).and_then(parse_bool).unwrap_or(false);
     let mut change = match op {
         "new-inboxrule" => RuleChange::New,
@@ -432,7 +473,7 @@ fn inbox_rule(rec: &AuditRecord, event: &Event, op: &str) -> EventKind {
         .filter(|m| m.contains('@'))
         .map(|m| m.to_lowercase().into())
         .or_else(|| {
-            text(&rec.object_id)
+            rec.object_id()
                 .filter(|o| o.contains('@'))
                 .map(|o| o.split('\\').next().unwrap_or(o).to_lowercase().into())
         })
@@ -479,7 +520,11 @@ fn mailbox_forwarding(rec: &AuditRecord) -> Option<EventKind> {
     {
         return None;
     }
-    let p = |name: &str| find_value(&params, name).map(str::trim).filter(|s| !s.is_empty());
+    let p = |name: &str| {
+        find_value(&params, name)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
     let mut forward_to = Vec::new();
     let mut forwarding_recipient = None;
     if let Some(v) = p("ForwardingSmtpAddress") {
@@ -492,11 +537,15 @@ fn mailbox_forwarding(rec: &AuditRecord) -> Option<EventKind> {
         }
         forward_to.extend(found);
     }
-    let cleared = forward_to.is_empty() && forwarding_recipient.is_none();
+    // `-ForwardingSmtpAddress $null` (or an empty ForwardingAddress) removes forwarding; a change
+    // of DeliverToMailboxAndForward alone clears nothing.
+    let cleared = (has("ForwardingSmtpAddress") || has("ForwardingAddress"))
+        && forward_to.is_empty()
+        && forwarding_recipient.is_none();
     Some(EventKind::MailboxForwarding(MailboxForwarding {
         mailbox: p("Identity")
             .map(|s| s.to_lowercase().into())
-            .or_else(|| text(&rec.object_id).map(|s| s.to_lowercase().into())),
+            .or_else(|| rec.object_id().map(|s| s.trim().to_lowercase().into())),
         forward_to,
         forwarding_recipient,
         deliver_and_forward: p("DeliverToMailboxAndForward").and_then(parse_bool),
@@ -507,7 +556,11 @@ fn mailbox_forwarding(rec: &AuditRecord) -> Option<EventKind> {
 
 fn transport_rule(rec: &AuditRecord) -> EventKind {
     let params = name_values(rec.parameters);
-    let p = |name: &str| find_value(&params, name).map(str::trim).filter(|s| !s.is_empty());
+    let p = |name: &str| {
+        find_value(&params, name)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
     let mut forward_to = Vec::new();
     for key in [
         "RedirectMessageTo",

@@ -3,8 +3,8 @@
 //! a [`DirectoryView`] and classified here once.
 
 use vigil_event::{
-    AccountSecurity, AppConsent, ConsentKind, EventKind, NameValue, RoleMembership,
-    SecurityChange, ServicePrincipalChange, ServicePrincipalChangeKind,
+    AccountSecurity, AppConsent, ConsentKind, EventKind, NameValue, RoleMembership, SecurityChange,
+    ServicePrincipalChange, ServicePrincipalChangeKind,
 };
 
 /// An object a directory activity acted on.
@@ -24,6 +24,8 @@ pub struct DirectoryView<'a> {
     pub operation: &'a str,
     /// Modified properties: name and new value.
     pub modified: Vec<NameValue>,
+    /// Modified properties: name and old value.
+    pub previous: Vec<NameValue>,
     pub targets: Vec<Target>,
     /// ObjectId of a Management Activity record (often the target's UPN or name).
     pub object_id: Option<&'a str>,
@@ -35,6 +37,15 @@ impl DirectoryView<'_> {
             .iter()
             .find(|p| p.name.eq_ignore_ascii_case(name))
             .map(|p| &*p.value)
+    }
+
+    /// A modified property's old value, unquoted, if not empty.
+    fn previous(&self, name: &str) -> Option<&str> {
+        self.previous
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .map(|p| unquote(&p.value))
+            .filter(|v| !v.is_empty())
     }
 
     fn app_name(&self) -> Option<Box<str>> {
@@ -63,19 +74,32 @@ impl DirectoryView<'_> {
             .map(Into::into)
     }
 
+    /// The application (client) id. Target ids are mostly object ids of the service principal,
+    /// so the properties that name the app id come first, then a Management Activity target of
+    /// type 4 (SPN, which carries the app id), and only then any GUID-shaped target id.
     fn app_id(&self) -> Option<Box<str>> {
-        self.modified("AppId")
-            .or_else(|| self.modified("ServicePrincipal.AppId"))
-            .map(|v| unquote(v).to_owned())
-            .filter(|v| !v.is_empty())
-            .or_else(|| {
-                self.targets
-                    .iter()
-                    .filter_map(|t| t.id.as_deref())
-                    .find(|id| looks_like_guid(id))
-                    .map(str::to_owned)
-            })
-            .map(Into::into)
+        [
+            "AppId",
+            "ServicePrincipal.AppId",
+            "AppPrincipalId",
+            "TargetId.ServicePrincipalNames",
+        ]
+        .iter()
+        .find_map(|p| self.modified(p).and_then(first_guid))
+        .or_else(|| {
+            self.targets
+                .iter()
+                .filter(|t| t.kind.as_deref() == Some("4"))
+                .filter_map(|t| t.id.as_deref())
+                .find_map(first_guid)
+        })
+        .or_else(|| {
+            self.targets
+                .iter()
+                .filter_map(|t| t.id.as_deref())
+                .find(|id| looks_like_guid(id))
+        })
+        .map(Into::into)
     }
 
     fn target_user(&self) -> Option<Box<str>> {
@@ -85,7 +109,9 @@ impl DirectoryView<'_> {
                 t.upn
                     .clone()
                     .or_else(|| {
-                        (t.kind.as_deref() == Some("5")).then(|| t.id.clone()).flatten()
+                        (t.kind.as_deref() == Some("5"))
+                            .then(|| t.id.clone())
+                            .flatten()
                     })
                     .filter(|u| u.contains('@'))
             })
@@ -100,6 +126,21 @@ impl DirectoryView<'_> {
 
 fn looks_like_guid(s: &str) -> bool {
     s.len() == 36 && s.chars().filter(|c| *c == '-').count() == 4
+}
+
+/// The first GUID in a value such as `"8a1f..."`, `["8a1f..."]` or `8a1f.../host;https://...`.
+fn first_guid(text: &str) -> Option<&str> {
+    text.split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+        .find(|t| {
+            t.len() == 36
+                && t.char_indices().all(|(i, c)| {
+                    if matches!(i, 8 | 13 | 18 | 23) {
+                        c == '-'
+                    } else {
+                        c.is_ascii_hexdigit()
+                    }
+                })
+        })
 }
 
 fn unquote(s: &str) -> &str {
@@ -178,20 +219,30 @@ pub fn classify(view: &DirectoryView) -> Option<EventKind> {
     let role = |added| {
         EventKind::RoleMembership(RoleMembership {
             added,
+            // A removal carries the role in the old value only (Graph's newValue is null).
             role: view
                 .modified("Role.DisplayName")
-                .map(|v| unquote(v).to_owned().into()),
+                .map(unquote)
+                .filter(|v| !v.is_empty())
+                .or_else(|| view.previous("Role.DisplayName"))
+                .map(Into::into),
             target_user: view.target_user(),
         })
     };
     Some(match op.as_str() {
         "consent to application" => consent(
             ConsentKind::ConsentToApplication,
-            &["ConsentAction.Permissions", "DelegatedPermissionGrant.Scope"],
+            &[
+                "ConsentAction.Permissions",
+                "DelegatedPermissionGrant.Scope",
+            ],
         ),
         "add oauth2permissiongrant" | "add delegated permission grant" => consent(
             ConsentKind::DelegatedPermissionGrant,
-            &["DelegatedPermissionGrant.Scope", "ConsentAction.Permissions"],
+            &[
+                "DelegatedPermissionGrant.Scope",
+                "ConsentAction.Permissions",
+            ],
         ),
         "add app role assignment to service principal" => consent(
             ConsentKind::AppRoleAssignment,

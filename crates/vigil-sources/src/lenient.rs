@@ -83,7 +83,9 @@ impl<'de> Deserialize<'de> for Int {
                 Ok(Int(i64::try_from(v).ok()))
             }
             fn visit_f64<E>(self, v: f64) -> Result<Int, E> {
-                Ok(Int((v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64)))
+                Ok(Int(
+                    (v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15).then_some(v as i64)
+                ))
             }
             fn visit_str<E>(self, v: &str) -> Result<Int, E> {
                 Ok(Int(v.trim().parse().ok()))
@@ -173,6 +175,24 @@ pub fn name_values(raw: Option<&RawValue>) -> Vec<NameValue> {
 }
 
 pub fn name_values_of(v: &Value) -> Vec<NameValue> {
+    pairs_of(v, &["value", "newValue"])
+}
+
+/// The previous values of a ModifiedProperties list (`OldValue` / Graph's `oldValue`), by name.
+/// A removal ("Remove member from role") names what it removed only there.
+pub fn old_values_of(v: &Value) -> Vec<NameValue> {
+    pairs_of(v, &["oldValue"])
+}
+
+/// [`old_values_of`] for a list that may arrive as an array or as a string.
+pub fn old_values(raw: Option<&RawValue>) -> Vec<NameValue> {
+    match json_or_string(raw) {
+        Some(v) => old_values_of(&v),
+        None => Vec::new(),
+    }
+}
+
+fn pairs_of(v: &Value, value_keys: &[&str]) -> Vec<NameValue> {
     let Value::Array(items) = v else {
         return Vec::new();
     };
@@ -188,7 +208,7 @@ pub fn name_values_of(v: &Value) -> Vec<NameValue> {
                     || k.eq_ignore_ascii_case("displayName")
                 {
                     name = Some(value_text(v));
-                } else if k.eq_ignore_ascii_case("value") || k.eq_ignore_ascii_case("newValue") {
+                } else if value_keys.iter().any(|vk| k.eq_ignore_ascii_case(vk)) {
                     value = Some(value_text(v));
                 }
             }
@@ -248,6 +268,31 @@ pub fn canonical_ip(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// [`MailAddress::parse`] without its panic: vigil-event's version slices the candidate at byte 5
+/// to look for `smtp:`, which panics when byte 5 falls inside a multi-byte character (a display
+/// name such as "Françoise" in a ForwardTo value). Same rules otherwise; use this one here.
+pub fn parse_address(text: &str) -> Option<MailAddress> {
+    let mut s = text.trim();
+    if let (Some(open), Some(close)) = (s.rfind('<'), s.rfind('>')) {
+        if open < close {
+            s = &s[open + 1..close];
+        }
+    }
+    let s = s.trim().trim_matches('"');
+    let s = match s.get(..5) {
+        Some(prefix) if s.len() > 5 && prefix.eq_ignore_ascii_case("smtp:") => &s[5..],
+        _ => s,
+    };
+    let at = s.rfind('@')?;
+    if at == 0 || at + 1 >= s.len() || s.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(MailAddress {
+        address: s.to_ascii_lowercase().into(),
+        domain: None,
+    })
+}
+
 /// Every e-mail address in a value such as `smtp:a@b.com;c@d.com`, `"A" [SMTP:a@b.com]` or a
 /// JSON list of addresses.
 pub fn extract_addresses(text: &str) -> Vec<MailAddress> {
@@ -258,7 +303,7 @@ pub fn extract_addresses(text: &str) -> Vec<MailAddress> {
             ';' | ',' | '[' | ']' | '<' | '>' | '"' | '\'' | '(' | ')' | '{' | '}'
         ) || c.is_whitespace()
     }) {
-        if let Some(a) = MailAddress::parse(token) {
+        if let Some(a) = parse_address(token) {
             if !out.iter().any(|o| o.address == a.address) {
                 out.push(a);
             }
@@ -289,14 +334,26 @@ mod tests {
     #[test]
     fn client_ip_shapes() {
         assert_eq!(parse_client_ip("1.2.3.4"), Some("1.2.3.4".parse().unwrap()));
-        assert_eq!(parse_client_ip("1.2.3.4:50123"), Some("1.2.3.4".parse().unwrap()));
+        assert_eq!(
+            parse_client_ip("1.2.3.4:50123"),
+            Some("1.2.3.4".parse().unwrap())
+        );
         assert_eq!(
             parse_client_ip("[2001:db8::1]:443"),
             Some("2001:db8::1".parse().unwrap())
         );
-        assert_eq!(parse_client_ip("[2001:db8::1]"), Some("2001:db8::1".parse().unwrap()));
-        assert_eq!(parse_client_ip("2001:db8::1"), Some("2001:db8::1".parse().unwrap()));
-        assert_eq!(parse_client_ip("::ffff:10.1.2.3"), Some("10.1.2.3".parse().unwrap()));
+        assert_eq!(
+            parse_client_ip("[2001:db8::1]"),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(
+            parse_client_ip("2001:db8::1"),
+            Some("2001:db8::1".parse().unwrap())
+        );
+        assert_eq!(
+            parse_client_ip("::ffff:10.1.2.3"),
+            Some("10.1.2.3".parse().unwrap())
+        );
         assert_eq!(parse_client_ip(""), None);
         assert_eq!(parse_client_ip("  "), None);
         assert_eq!(parse_client_ip("QWERTY (1.2.3.4)"), None);
@@ -340,7 +397,13 @@ mod tests {
 
     #[test]
     fn operations_with_and_without_full_stop() {
-        assert_eq!(normalise_operation("Consent to application."), "Consent to application");
-        assert_eq!(normalise_operation("Consent to application"), "Consent to application");
+        assert_eq!(
+            normalise_operation("Consent to application."),
+            "Consent to application"
+        );
+        assert_eq!(
+            normalise_operation("Consent to application"),
+            "Consent to application"
+        );
     }
 }

@@ -216,7 +216,8 @@ struct Layout {
     decided: bool,
     /// `{"name":..,"expected":..,"log":{record}}`, as detection-rule test suites write them.
     test_case_wrapper: bool,
-    /// `{"records":[...]}` (Event Hub, diagnostic settings) or `{"value":[...]}` (Graph pages).
+    /// `{"records":[...]}` (Event Hub, diagnostic settings), `{"value":[...]}` (Graph pages) or
+    /// `{"d":{"results":[...]}}` / `{"d":[...]}` (the Reporting Web Service's OData JSON).
     envelope: bool,
 }
 
@@ -238,6 +239,8 @@ struct LayoutProbe<'a> {
     records: Option<Vec<&'a RawValue>>,
     #[serde(borrow)]
     value: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    d: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize, Default)]
@@ -246,6 +249,32 @@ struct EnvelopeDoc<'a> {
     records: Option<Vec<&'a RawValue>>,
     #[serde(borrow)]
     value: Option<Vec<&'a RawValue>>,
+    #[serde(borrow)]
+    d: Option<&'a RawValue>,
+}
+
+impl<'a> EnvelopeDoc<'a> {
+    /// The records the envelope wraps, if it is one.
+    fn into_items(self) -> Option<Vec<&'a RawValue>> {
+        self.records.or(self.value).or_else(|| odata_items(self.d))
+    }
+}
+
+#[derive(Deserialize)]
+struct ODataResults<'a> {
+    #[serde(borrow)]
+    results: Vec<&'a RawValue>,
+}
+
+/// OData verbose JSON keeps the rows under `"d"`: `{"results":[...], "__next":..}` (v2) or the
+/// list itself (v1). Anything else under `"d"` is not an envelope.
+fn odata_items(d: Option<&RawValue>) -> Option<Vec<&RawValue>> {
+    let d = d?.get();
+    serde_json::from_str::<Vec<&RawValue>>(d).ok().or_else(|| {
+        serde_json::from_str::<ODataResults>(d)
+            .ok()
+            .map(|r| r.results)
+    })
 }
 
 /// Reads the records of one file.
@@ -327,28 +356,33 @@ impl FileReader {
             return;
         };
         self.layout.decided = true;
-        let mut inner = EnvelopeDoc {
-            records: probe.records,
-            value: probe.value,
-        };
-        if let Some(log) = probe.log.filter(|_| probe.name.is_some() || probe.expected.is_some()) {
-            if log.get().starts_with('{') {
+        let test_case_log = probe
+            .log
+            .filter(|_| probe.name.is_some() || probe.expected.is_some())
+            .filter(|log| log.get().starts_with('{'));
+        let (items, record) = match test_case_log {
+            Some(log) => {
                 self.layout.test_case_wrapper = true;
-                inner = serde_json::from_str(log.get()).unwrap_or_default();
-                if inner.records.is_none() && inner.value.is_none() {
-                    self.detect_from(log.get());
-                    return;
-                }
+                let inner: EnvelopeDoc = serde_json::from_str(log.get()).unwrap_or_default();
+                (inner.into_items(), log.get())
             }
-        }
-        match inner.records.or(inner.value) {
+            None => {
+                let inner = EnvelopeDoc {
+                    records: probe.records,
+                    value: probe.value,
+                    d: probe.d,
+                };
+                (inner.into_items(), unit)
+            }
+        };
+        match items {
             Some(items) => {
                 self.layout.envelope = true;
                 if let Some(first) = items.first() {
                     self.detect_from(first.get());
                 }
             }
-            None => self.detect_from(unit),
+            None => self.detect_from(record),
         }
     }
 
@@ -382,13 +416,16 @@ impl FileReader {
         }
         if self.layout.envelope {
             if let Ok(doc) = serde_json::from_str::<EnvelopeDoc>(body) {
-                if let Some(items) = doc.records.or(doc.value) {
+                if let Some(items) = doc.into_items() {
                     // Lines are counted incrementally: an envelope can hold thousands of records.
                     let (mut counted_to, mut item_line) = (0, line);
                     for item in items {
                         let offset = item.get().as_ptr() as usize - text.as_ptr() as usize;
-                        item_line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..offset])
-                            .count() as u64;
+                        item_line += memchr::memchr_iter(
+                            b'\n',
+                            &text.as_bytes()[counted_to..offset],
+                        )
+                        .count() as u64;
                         counted_to = offset;
                         self.handle_record(item.get(), item_line);
                     }
@@ -400,6 +437,22 @@ impl FileReader {
     }
 
     fn handle_record(&mut self, record: &str, line: u64) {
+        // A scalar or an array where a record belongs (`[{...}, 42, {...}]`): say so plainly
+        // rather than with the typed parser's "expected struct ..." message.
+        if !record.trim_start().starts_with('{') {
+            if self.deserialize_only.is_none() {
+                let e = match serde_json::from_str::<Value>(record) {
+                    Ok(v) => FieldError {
+                        field: None,
+                        reason: format!("expected a JSON object (a record), found {}", kind_of(&v)),
+                    },
+                    Err(e) => FieldError::json(e),
+                };
+                let e = self.error(line, e);
+                self.queue.push_back(Err(e));
+            }
+            return;
+        }
         if self.shape.is_none() {
             if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(record) {
                 self.shape = Shape::detect(&obj);
@@ -418,9 +471,9 @@ impl FileReader {
                     field: None,
                     reason: "record of an unknown shape (not Management Activity, Entra sign-in, directory audit or message trace); use --format".into(),
                 }),
-                Ok(_) => Err(FieldError {
+                Ok(v) => Err(FieldError {
                     field: None,
-                    reason: "expected a JSON object".into(),
+                    reason: format!("expected a JSON object (a record), found {}", kind_of(&v)),
                 }),
                 Err(e) => Err(FieldError::json(e)),
             },
@@ -546,7 +599,22 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
     Ok(())
 }
 
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// Reads every record of an in-memory input, for tests and fuzzing.
-pub fn read_bytes(name: &str, bytes: &[u8], format: Option<Format>) -> Vec<Result<Event, RecordError>> {
+pub fn read_bytes(
+    name: &str,
+    bytes: &[u8],
+    format: Option<Format>,
+) -> Vec<Result<Event, RecordError>> {
     FileReader::from_reader(name, Box::new(io::Cursor::new(bytes.to_vec())), format).collect()
 }

@@ -6,14 +6,19 @@
 use std::sync::Arc;
 
 use serde::Deserialize;
-use vigil_event::{Event, EventKind, Format, MailAddress, MessageTrace, Outcome, Source};
+use vigil_event::{Event, EventKind, Format, MessageTrace, Outcome, Source};
 
-use crate::lenient::{parse_client_ip, Int, Text};
+use crate::lenient::{parse_address, parse_client_ip, Int, Text};
 use crate::FieldError;
 
 #[derive(Deserialize)]
 struct MessageTraceRow<'a> {
-    #[serde(borrow, rename = "MessageTraceId", alias = "messageTraceId", alias = "id")]
+    #[serde(
+        borrow,
+        rename = "MessageTraceId",
+        alias = "messageTraceId",
+        alias = "id"
+    )]
     message_trace_id: Option<Text<'a>>,
     #[serde(borrow, rename = "MessageId", alias = "messageId")]
     message_id: Option<Text<'a>>,
@@ -64,8 +69,8 @@ pub fn parse(raw: &str) -> Result<Event, FieldError> {
     } else {
         Format::MessageTraceIso
     };
-    let sender = text(&row.sender).and_then(MailAddress::parse);
-    let recipient = text(&row.recipient).and_then(MailAddress::parse);
+    let sender = text(&row.sender).and_then(parse_address);
+    let recipient = text(&row.recipient).and_then(parse_address);
     if sender.is_none() && recipient.is_none() {
         return Err(FieldError::missing("RecipientAddress"));
     }
@@ -86,6 +91,7 @@ pub fn parse(raw: &str) -> Result<Event, FieldError> {
     Ok(Event {
         id: id.into(),
         alias_ids: Vec::new(),
+        linked_to: None,
         time,
         source: Source::MessageTrace,
         format,

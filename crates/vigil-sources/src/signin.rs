@@ -13,7 +13,7 @@ use vigil_event::{Event, EventKind, Format, Outcome, PrincipalKind, SignIn, Sour
 
 use crate::directory::{self, DirectoryView, Target};
 use crate::lenient::{
-    get_ci, json_or_string, name_values_of, normalise_operation, normalise_user,
+    get_ci, json_or_string, name_values_of, normalise_operation, normalise_user, old_values_of,
     parse_client_ip, value_text, Bool, Int, Text,
 };
 use crate::{content_id, FieldError};
@@ -29,7 +29,11 @@ struct SignInRecord<'a> {
     time_generated: Option<Text<'a>>,
     #[serde(borrow, rename = "userPrincipalName", alias = "UserPrincipalName")]
     upn: Option<Text<'a>>,
-    #[serde(borrow, rename = "servicePrincipalName", alias = "ServicePrincipalName")]
+    #[serde(
+        borrow,
+        rename = "servicePrincipalName",
+        alias = "ServicePrincipalName"
+    )]
     service_principal_name: Option<Text<'a>>,
     #[serde(borrow, rename = "ipAddress", alias = "IPAddress", alias = "IpAddress")]
     ip: Option<Text<'a>>,
@@ -43,7 +47,11 @@ struct SignInRecord<'a> {
     resource: Option<Text<'a>>,
     #[serde(borrow, rename = "clientAppUsed", alias = "ClientAppUsed")]
     client_app: Option<Text<'a>>,
-    #[serde(borrow, rename = "authenticationProtocol", alias = "AuthenticationProtocol")]
+    #[serde(
+        borrow,
+        rename = "authenticationProtocol",
+        alias = "AuthenticationProtocol"
+    )]
     protocol: Option<Text<'a>>,
     #[serde(
         borrow,
@@ -82,7 +90,12 @@ struct AzureMonitorRecord<'a> {
     time: Option<Text<'a>>,
     #[serde(borrow, rename = "category", alias = "Category")]
     category: Option<Text<'a>>,
-    #[serde(rename = "resultType", alias = "resulttype", alias = "ResultType", default)]
+    #[serde(
+        rename = "resultType",
+        alias = "resulttype",
+        alias = "ResultType",
+        default
+    )]
     result_type: Int,
     #[serde(
         borrow,
@@ -169,9 +182,10 @@ fn sign_in_from(
     let rec: SignInRecord = serde_json::from_str(body).map_err(FieldError::json)?;
     // Entra always writes an id; hand-made and re-exported records sometimes drop it. The hash of
     // the record still deduplicates exact repeats.
-    let id: Box<str> = text(&rec.id).map(Into::into).unwrap_or_else(|| content_id(raw));
-    let (time_field, time_text) = match (text(&rec.created), text(&rec.time_generated), env.time)
-    {
+    let id: Box<str> = text(&rec.id)
+        .map(Into::into)
+        .unwrap_or_else(|| content_id(raw));
+    let (time_field, time_text) = match (text(&rec.created), text(&rec.time_generated), env.time) {
         (Some(t), _, _) => ("createdDateTime", t),
         (None, Some(t), _) => ("TimeGenerated", t),
         (None, None, Some(t)) => ("time", t),
@@ -252,6 +266,7 @@ fn sign_in_from(
         request_id: Some(id.clone()),
         id,
         alias_ids: Vec::new(),
+        linked_to: None,
         time,
         source: Source::SignIn,
         format,
@@ -316,6 +331,7 @@ pub fn parse_azure_monitor(raw: &str) -> Result<Event, FieldError> {
     Ok(Event {
         id,
         alias_ids: Vec::new(),
+        linked_to: None,
         time,
         source: Source::DirectoryAudit,
         format: Format::AzureMonitorDirectoryAudit,
@@ -360,7 +376,7 @@ struct DirectoryAuditRecord<'a> {
     target_resources: Option<&'a RawValue>,
     #[serde(borrow, rename = "additionalDetails", alias = "AdditionalDetails")]
     additional_details: Option<&'a RawValue>,
-    #[serde(borrow, rename = "UserAgent")]
+    #[serde(borrow, rename = "UserAgent", alias = "userAgent")]
     user_agent: Option<Text<'a>>,
 }
 
@@ -376,7 +392,9 @@ fn directory_audit_from(
     envelope_time: Option<&str>,
 ) -> Result<Event, FieldError> {
     let rec: DirectoryAuditRecord = serde_json::from_str(body).map_err(FieldError::json)?;
-    let id: Box<str> = text(&rec.id).map(Into::into).unwrap_or_else(|| content_id(raw));
+    let id: Box<str> = text(&rec.id)
+        .map(Into::into)
+        .unwrap_or_else(|| content_id(raw));
     let activity = text(&rec.activity)
         .or(text(&rec.operation_name))
         .ok_or(FieldError::missing("activityDisplayName"))?;
@@ -394,17 +412,23 @@ fn directory_audit_from(
         .map_err(|reason| FieldError::new(time_field, reason))?;
     let initiated = json_or_string(rec.initiated_by);
     let actor = initiated.as_ref().and_then(Value::as_object);
-    let actor_user = actor.and_then(|o| get_ci(o, "user")).and_then(Value::as_object);
-    let actor_app = actor.and_then(|o| get_ci(o, "app")).and_then(Value::as_object);
+    let actor_user = actor
+        .and_then(|o| get_ci(o, "user"))
+        .and_then(Value::as_object);
+    let actor_app = actor
+        .and_then(|o| get_ci(o, "app"))
+        .and_then(Value::as_object);
     let user = actor_user
         .and_then(|u| get_ci(u, "userPrincipalName"))
         .map(value_text)
         .and_then(|s| normalise_user(&s))
         .or_else(|| {
-            actor_app
-                .and_then(|a| get_ci(a, "servicePrincipalName").or_else(|| get_ci(a, "displayName")))
-                .map(value_text)
-                .and_then(|s| normalise_user(&s))
+            // Graph writes `"servicePrincipalName": null` for most apps: fall through to the name.
+            let app = actor_app?;
+            ["servicePrincipalName", "displayName"]
+                .iter()
+                .filter_map(|k| get_ci(app, k))
+                .find_map(|v| normalise_user(&value_text(v)))
         });
     let ip = actor_user
         .and_then(|u| get_ci(u, "ipAddress"))
@@ -420,13 +444,10 @@ fn directory_audit_from(
     });
     let mut targets = Vec::new();
     let mut modified = Vec::new();
+    let mut previous = Vec::new();
     if let Some(Value::Array(items)) = json_or_string(rec.target_resources) {
         for t in items.iter().filter_map(Value::as_object) {
-            let field = |name: &str| {
-                get_ci(t, name)
-                    .map(value_text)
-                    .filter(|s| !s.is_empty())
-            };
+            let field = |name: &str| get_ci(t, name).map(value_text).filter(|s| !s.is_empty());
             targets.push(Target {
                 id: field("id"),
                 name: field("displayName"),
@@ -435,6 +456,7 @@ fn directory_audit_from(
             });
             if let Some(m) = get_ci(t, "modifiedProperties") {
                 modified.extend(name_values_of(m));
+                previous.extend(old_values_of(m));
             }
         }
     }
@@ -442,6 +464,7 @@ fn directory_audit_from(
     let view = DirectoryView {
         operation,
         modified,
+        previous,
         targets,
         object_id: None,
     };
@@ -454,6 +477,7 @@ fn directory_audit_from(
     Ok(Event {
         id,
         alias_ids: Vec::new(),
+        linked_to: None,
         time,
         source: Source::DirectoryAudit,
         format,

@@ -106,19 +106,11 @@ impl<R: BufRead> RecordSplitter<R> {
                 self.line += 1;
                 continue;
             }
-            if trimmed[0] != b'{' && trimmed[0] != b'[' {
-                // Not a JSON log at all (a YAML manifest, a CSV, a README): one error for the
-                // file rather than one per line.
-                self.pending.push_back(SplitItem::Error {
-                    line: self.line,
-                    reason: "not a JSON log file (it does not start with `{` or `[`); file skipped"
-                        .into(),
-                });
-                self.mode = Mode::Finished;
+            let complete_object = is_complete_object(trimmed);
+            if !complete_object && trimmed[0] != b'[' {
+                self.decide_after_bad_first_line(start);
                 return;
             }
-            let complete_object = trimmed[0] == b'{'
-                && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok();
             if complete_object {
                 self.mode = Mode::Lines;
                 let line = self.line;
@@ -133,6 +125,73 @@ impl<R: BufRead> RecordSplitter<R> {
             }
             return;
         }
+    }
+
+    /// The first line is neither a complete object nor the start of an array: the first line of a
+    /// pretty-printed object, a JSON-lines file whose first line is cut off or is junk, or not a
+    /// JSON log at all. Up to two more non-blank lines decide: when they are complete objects (or
+    /// one is, then the input ends) the file is JSON lines and the first line is a bad record like
+    /// any other; otherwise brackets are scanned (or, for a first line that is not JSON, the file
+    /// is skipped with one error).
+    fn decide_after_bad_first_line(&mut self, start: usize) {
+        let first = std::mem::take(&mut self.line_buf);
+        let mut ahead: Vec<Vec<u8>> = Vec::new();
+        let (mut non_blank, mut objects, mut at_end) = (0, 0, false);
+        while non_blank < 2 && non_blank == objects {
+            let mut buf = Vec::new();
+            match self.reader.read_until(b'\n', &mut buf) {
+                Ok(0) => at_end = true,
+                Ok(_) => {}
+                Err(e) => {
+                    self.io_error = Some(e.to_string());
+                    at_end = true;
+                }
+            }
+            if at_end {
+                break;
+            }
+            let t = trim_ascii(&buf);
+            if !t.is_empty() {
+                non_blank += 1;
+                objects += usize::from(is_complete_object(t));
+            }
+            ahead.push(buf);
+        }
+        let json_lines = objects > 0 && objects == non_blank && (non_blank == 2 || at_end);
+        let first_text = trim_ascii(&first[start..]);
+        if json_lines {
+            self.mode = Mode::Lines;
+            let mut line = self.line;
+            self.pending.push_back(to_unit(first_text.to_vec(), line));
+            for buf in &ahead {
+                line += 1;
+                let t = trim_ascii(buf);
+                if !t.is_empty() {
+                    self.pending.push_back(to_unit(t.to_vec(), line));
+                }
+            }
+            self.line = line + 1;
+        } else if first_text[0] == b'{' {
+            self.mode = Mode::Scan;
+            self.scan_chunk(&first[start..]);
+            for buf in &ahead {
+                self.scan_chunk(buf);
+            }
+        } else {
+            // Not a JSON log at all (a YAML manifest, a CSV, a README): one error for the file
+            // rather than one per line.
+            self.pending.push_back(SplitItem::Error {
+                line: self.line,
+                reason: "not a JSON log file (it does not start with `{` or `[`); file skipped"
+                    .into(),
+            });
+            self.mode = Mode::Finished;
+            return;
+        }
+        if self.io_error.is_some() && self.mode == Mode::Lines {
+            self.mode = Mode::Finished;
+        }
+        self.line_buf = first;
     }
 
     fn next_line_unit(&mut self) {
@@ -326,6 +385,8 @@ impl<R: BufRead> RecordSplitter<R> {
                     s.unit_depth = s.depth;
                     s.depth += 1;
                     s.collecting = true;
+                    // An earlier scalar element that ran into a `{` may have left this set.
+                    s.scalar = false;
                     s.oversized = false;
                     s.unit_line = self.line;
                     s.current.clear();
@@ -398,6 +459,11 @@ fn to_unit(bytes: Vec<u8>, line: u64) -> SplitItem {
             ),
         },
     }
+}
+
+/// A whole JSON object on its own (one JSON-lines record).
+fn is_complete_object(b: &[u8]) -> bool {
+    b.first() == Some(&b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(b).is_ok()
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
@@ -511,7 +577,13 @@ mod tests {
     #[test]
     fn junk_between_pretty_objects_is_reported_with_its_line() {
         let got = units("{\n\"a\":1\n}\ngarbage here\n{\n\"b\":2\n}");
-        assert_eq!(got[1], ("ERR not JSON: expected `{` or `[` at the start of a record".into(), 4));
+        assert_eq!(
+            got[1],
+            (
+                "ERR not JSON: expected `{` or `[` at the start of a record".into(),
+                4
+            )
+        );
         assert_eq!(got[2].1, 5);
     }
 

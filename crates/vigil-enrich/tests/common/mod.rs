@@ -50,6 +50,7 @@ pub fn event(kind: EventKind) -> Event {
     Event {
         id: "test-1".into(),
         alias_ids: Vec::new(),
+        linked_to: None,
         time: chrono::Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
         source: Source::Audit,
         format: Format::ManagementApi,

@@ -37,10 +37,20 @@ impl Rng {
     }
     fn ip(&mut self) -> String {
         const PREFIXES: [&str; 8] = [
-            "81.2.69.", "102.89.34.", "14.160.22.", "73.162.5.", "86.12.200.", "185.220.101.",
-            "52.97.13.", "2.125.160.",
+            "81.2.69.",
+            "102.89.34.",
+            "14.160.22.",
+            "73.162.5.",
+            "86.12.200.",
+            "185.220.101.",
+            "52.97.13.",
+            "2.125.160.",
         ];
-        format!("{}{}", PREFIXES[self.below(8) as usize], 1 + self.below(250))
+        format!(
+            "{}{}",
+            PREFIXES[self.below(8) as usize],
+            1 + self.below(250)
+        )
     }
 }
 
@@ -78,7 +88,11 @@ fn audit_record(rng: &mut Rng, t: i64) -> String {
             let failed = rng.below(20) == 0;
             format!(
                 r#"{{"CreationTime":"{time}","Id":"{id}","Operation":"{op}","OrganizationId":"41463f53-8812-40f4-890f-865bf6e35190","RecordType":15,"ResultStatus":"Success","UserKey":"{key}","UserType":0,"Version":1,"Workload":"AzureActiveDirectory","ClientIP":"{ip}","ObjectId":"00000002-0000-0ff1-ce00-000000000000","UserId":"{user}","AzureActiveDirectoryEventType":1,"ExtendedProperties":[{{"Name":"ResultStatusDetail","Value":"Success"}},{{"Name":"UserAgent","Value":"{ua}"}},{{"Name":"RequestType","Value":"OAuth2:Token"}}],"ModifiedProperties":[],"Actor":[{{"ID":"{key}","Type":0}},{{"ID":"{user}","Type":5}}],"ActorContextId":"41463f53-8812-40f4-890f-865bf6e35190","ActorIpAddress":"{ip}","InterSystemsId":"{corr}","IntraSystemId":"{req}","SupportTicketId":"","Target":[{{"ID":"00000002-0000-0ff1-ce00-000000000000","Type":0}}],"TargetContextId":"41463f53-8812-40f4-890f-865bf6e35190","ApplicationId":"d3590ed6-52b3-4102-aeff-aad2292ab01c","DeviceProperties":[{{"Name":"OS","Value":"Windows 10"}},{{"Name":"BrowserType","Value":"Edge"}}],"ErrorNumber":"{err}"{logon_error}}}"#,
-                op = if failed { "UserLoginFailed" } else { "UserLoggedIn" },
+                op = if failed {
+                    "UserLoginFailed"
+                } else {
+                    "UserLoggedIn"
+                },
                 key = rng.uuid(),
                 ua = if rng.below(3) == 0 {
                     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/98.0.4758.102 Safari/537.36 Edg/98.0.1108.56"
@@ -88,13 +102,21 @@ fn audit_record(rng: &mut Rng, t: i64) -> String {
                 corr = rng.uuid(),
                 req = rng.uuid(),
                 err = if failed { "50126" } else { "0" },
-                logon_error = if failed { r#","LogonError":"InvalidUserNameOrPassword""# } else { "" }
+                logon_error = if failed {
+                    r#","LogonError":"InvalidUserNameOrPassword""#
+                } else {
+                    ""
+                }
             )
         }
         60..=89 => format!(
             r#"{{"CreationTime":"{time}","Id":"{id}","Operation":"{op}","OrganizationId":"41463f53-8812-40f4-890f-865bf6e35190","RecordType":6,"UserKey":"i:0h.f|membership|10032001a2b3c4d5@live.com","UserType":0,"Version":1,"Workload":"SharePoint","ClientIP":"{ip}","ObjectId":"https://contoso.sharepoint.com/sites/finance/Shared Documents/Q{q} report {n}.xlsx","UserId":"{user}","CorrelationId":"{corr}","EventSource":"SharePoint","ItemType":"File","ListId":"{list}","ListItemUniqueId":"{item}","Site":"{site}","UserAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/98.0.4758.102 Safari/537.36","WebId":"{web}","SourceFileExtension":"xlsx","SiteUrl":"https://contoso.sharepoint.com/sites/finance/","SourceFileName":"Q{q} report {n}.xlsx","SourceRelativeUrl":"Shared Documents"}}"#,
-            op = ["FileAccessed", "FileDownloaded", "FileUploaded", "FileSyncDownloadedFull"]
-                [rng.below(4) as usize],
+            op = [
+                "FileAccessed",
+                "FileDownloaded",
+                "FileUploaded",
+                "FileSyncDownloadedFull"
+            ][rng.below(4) as usize],
             q = 1 + rng.below(4),
             n = rng.below(1000),
             corr = rng.uuid(),
@@ -127,11 +149,19 @@ fn sign_in(rng: &mut Rng, t: i64) -> String {
         time = iso(t),
         uid = rng.uuid(),
         ip = rng.ip(),
-        client = if rng.below(10) == 0 { "Other clients" } else { "Browser" },
+        client = if rng.below(10) == 0 {
+            "Other clients"
+        } else {
+            "Browser"
+        },
         corr = rng.uuid(),
         interactive = rng.below(2) == 0,
         err = if failed { 50126 } else { 0 },
-        reason = if failed { "Invalid username or password." } else { "Other." }
+        reason = if failed {
+            "Invalid username or password."
+        } else {
+            "Other."
+        }
     )
 }
 
@@ -156,7 +186,12 @@ fn message_trace(rng: &mut Rng, t: i64) -> String {
 
 /// Writes about `target_bytes` of mixed input into `dir`, in files of about `file_bytes`.
 /// Returns the files and the number of records written (duplicates included).
-pub fn write_mixed_input(dir: &Path, target_bytes: u64, file_bytes: u64, seed: u64) -> (Vec<PathBuf>, u64) {
+pub fn write_mixed_input(
+    dir: &Path,
+    target_bytes: u64,
+    file_bytes: u64,
+    seed: u64,
+) -> (Vec<PathBuf>, u64) {
     let mut rng = Rng::new(seed);
     let mut files = Vec::new();
     let mut written = 0u64;
