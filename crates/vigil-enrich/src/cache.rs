@@ -4,35 +4,37 @@
 //! remembered. The table is split into shards, each behind its own mutex; a shard that fills up is
 //! simply cleared, which keeps memory bounded without bookkeeping on the hot path.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, RandomState};
+use std::borrow::Borrow;
+use std::hash::{BuildHasher, Hash};
 use std::sync::{Mutex, MutexGuard};
+
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 const SHARDS: usize = 16;
 
-type Shard<V> = Mutex<HashMap<Box<str>, V>>;
+type Shard<K, V> = Mutex<FxHashMap<K, V>>;
 
-pub(crate) struct BoundedCache<V> {
-    shards: Box<[Shard<V>]>,
+/// Keys are hashed once with FxHash (fast; these keys are short and a shard is small and cleared
+/// when full, so a crafted collision can cost at most one shard's worth of comparisons).
+pub(crate) struct BoundedCache<K, V> {
+    shards: Box<[Shard<K, V>]>,
     per_shard: usize,
     max_key_len: usize,
-    hasher: RandomState,
 }
 
-impl<V: Clone> BoundedCache<V> {
+impl<K: Hash + Eq, V: Clone> BoundedCache<K, V> {
     /// `capacity` entries in all; keys longer than `max_key_len` bytes are never stored.
     pub(crate) fn new(capacity: usize, max_key_len: usize) -> Self {
         let per_shard = capacity.div_ceil(SHARDS).max(1);
         BoundedCache {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(FxHashMap::default())).collect(),
             per_shard,
             max_key_len,
-            hasher: RandomState::new(),
         }
     }
 
-    fn shard(&self, key: &str) -> MutexGuard<'_, HashMap<Box<str>, V>> {
-        let index = (self.hasher.hash_one(key) as usize) % SHARDS;
+    fn shard<Q: Hash + ?Sized>(&self, key: &Q) -> MutexGuard<'_, FxHashMap<K, V>> {
+        let index = (FxBuildHasher.hash_one(key) >> 59) as usize % SHARDS;
         // A panic while holding the lock cannot leave a HashMap half-updated in a way that
         // matters here, so a poisoned lock is simply taken over.
         self.shards[index]
@@ -41,8 +43,19 @@ impl<V: Clone> BoundedCache<V> {
     }
 
     /// Returns the remembered value for `key`, computing and remembering it on a miss.
-    pub(crate) fn get_or_insert_with(&self, key: &str, compute: impl FnOnce() -> V) -> V {
-        if key.len() > self.max_key_len {
+    /// `key_len` is compared with the maximum key length; `owned` makes the stored key.
+    pub(crate) fn get_or_insert<Q>(
+        &self,
+        key: &Q,
+        key_len: usize,
+        owned: impl FnOnce(&Q) -> K,
+        compute: impl FnOnce() -> V,
+    ) -> V
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if key_len > self.max_key_len {
             return compute();
         }
         if let Some(v) = self.shard(key).get(key) {
@@ -55,8 +68,15 @@ impl<V: Clone> BoundedCache<V> {
         if shard.len() >= self.per_shard {
             shard.clear();
         }
-        shard.insert(key.into(), value.clone());
+        shard.insert(owned(key), value.clone());
         value
+    }
+}
+
+impl<V: Clone> BoundedCache<Box<str>, V> {
+    /// Returns the remembered value for a string key, computing it on a miss.
+    pub(crate) fn get_or_insert_with(&self, key: &str, compute: impl FnOnce() -> V) -> V {
+        self.get_or_insert(key, key.len(), |k: &str| Box::from(k), compute)
     }
 
     #[cfg(test)]

@@ -183,8 +183,10 @@ pub struct Enricher {
     psl: Arc<publicsuffix::List>,
     ua_table: ua::UaTable,
     client_apps: ua::ClientAppTable,
-    ua_cache: BoundedCache<(UaClass, Arc<str>)>,
-    domain_cache: BoundedCache<Option<Arc<str>>>,
+    ua_cache: BoundedCache<Box<str>, (UaClass, Arc<str>)>,
+    domain_cache: BoundedCache<Box<str>, Option<Arc<str>>>,
+    /// Client addresses repeat heavily (offices, homes); lookups are remembered.
+    ip_cache: BoundedCache<IpAddr, IpInfo>,
     report: LoadReport,
 }
 
@@ -199,6 +201,7 @@ impl std::fmt::Debug for Enricher {
 const UA_CACHE_ENTRIES: usize = 4096;
 const UA_CACHE_MAX_KEY: usize = 1024;
 const DOMAIN_CACHE_ENTRIES: usize = 8192;
+const IP_CACHE_ENTRIES: usize = 65_536;
 const DOMAIN_CACHE_MAX_KEY: usize = 255;
 
 impl Enricher {
@@ -216,6 +219,7 @@ impl Enricher {
             client_apps: ua::ClientAppTable::new(),
             ua_cache: BoundedCache::new(UA_CACHE_ENTRIES, UA_CACHE_MAX_KEY),
             domain_cache: BoundedCache::new(DOMAIN_CACHE_ENTRIES, DOMAIN_CACHE_MAX_KEY),
+            ip_cache: BoundedCache::new(IP_CACHE_ENTRIES, usize::MAX),
             report,
         }
     }
@@ -312,6 +316,11 @@ impl Enricher {
     /// Country and autonomous system of an address. Internal addresses are not looked up.
     pub fn ip_info(&self, ip: IpAddr) -> IpInfo {
         let ip = ip::canonical(ip);
+        self.ip_cache
+            .get_or_insert(&ip, 0, |ip| *ip, || self.look_up_ip(ip))
+    }
+
+    fn look_up_ip(&self, ip: IpAddr) -> IpInfo {
         if ip::is_internal(ip) {
             return IpInfo {
                 internal: true,

@@ -342,10 +342,10 @@ impl MailAddress {
             }
         }
         let s = s.trim().trim_matches('"');
-        let s = if s.len() > 5 && s[..5].eq_ignore_ascii_case("smtp:") {
-            &s[5..]
-        } else {
-            s
+        // `get` rather than slicing: the first five bytes may end inside a multi-byte character.
+        let s = match s.get(..5) {
+            Some(prefix) if s.len() > 5 && prefix.eq_ignore_ascii_case("smtp:") => &s[5..],
+            _ => s,
         };
         let at = s.rfind('@')?;
         if at == 0 || at + 1 >= s.len() || s.contains(char::is_whitespace) {
@@ -748,6 +748,9 @@ mod tests {
         assert!(MailAddress::parse("Delete and Forward Rule").is_none());
         assert!(MailAddress::parse("@example.org").is_none());
         assert!(MailAddress::parse("bob@").is_none());
+        // Multi-byte characters where the `smtp:` prefix would end.
+        assert!(MailAddress::parse("🕴𠂭").is_none());
+        assert!(MailAddress::parse("é@é.fr").is_some());
     }
 
     #[test]

@@ -138,6 +138,15 @@ pub fn deserialize_only(raw: &str) -> Result<(), serde_json::Error> {
 
 /// Parses one Management Activity API or OfficeActivity record.
 pub fn parse(raw: &str, format: Format) -> Result<Event, FieldError> {
+    parse_shared(raw, None, format)
+}
+
+/// [`parse`], keeping `shared` as the event's raw text when it holds exactly `raw`.
+pub fn parse_shared(
+    raw: &str,
+    shared: Option<&Arc<str>>,
+    format: Format,
+) -> Result<Event, FieldError> {
     let rec: AuditRecord = serde_json::from_str(raw).map_err(FieldError::json)?;
     let operation_raw = text(&rec.operation).ok_or(FieldError::missing("Operation"))?;
     let (time_field, time_text) = match (text(&rec.creation_time), text(&rec.time_generated)) {
@@ -194,7 +203,7 @@ pub fn parse(raw: &str, format: Format) -> Result<Event, FieldError> {
         kind: EventKind::Generic,
         enrichment: Default::default(),
         late: false,
-        raw: Arc::from(raw),
+        raw: crate::share(raw, shared),
     };
     event.kind = classify(&rec, &mut event, &extended);
     Ok(event)

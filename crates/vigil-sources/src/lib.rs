@@ -174,9 +174,15 @@ impl Shape {
 
     /// Parses one record of this shape.
     pub fn parse(self, raw: &str) -> Result<Event, FieldError> {
+        self.parse_shared(raw, None)
+    }
+
+    /// [`Shape::parse`], keeping `shared` as the event's raw text when it holds exactly `raw`
+    /// (saves copying every record a second time).
+    pub fn parse_shared(self, raw: &str, shared: Option<&Arc<str>>) -> Result<Event, FieldError> {
         match self {
-            Shape::Audit(format) => audit::parse(raw, format),
-            Shape::AzureMonitor => signin::parse_azure_monitor(raw),
+            Shape::Audit(format) => audit::parse_shared(raw, shared, format),
+            Shape::AzureMonitor => signin::parse_azure_monitor_shared(raw, shared),
             Shape::GraphSignIn => signin::parse_sign_in(raw, Format::GraphSignIn),
             Shape::LogAnalyticsSignIn => signin::parse_sign_in(raw, Format::LogAnalyticsSignIn),
             Shape::GraphDirectoryAudit => {
@@ -185,8 +191,18 @@ impl Shape {
             Shape::LogAnalyticsAuditLogs => {
                 signin::parse_directory_audit(raw, Format::LogAnalyticsAuditLogs)
             }
-            Shape::MessageTrace => msgtrace::parse(raw),
+            Shape::MessageTrace => msgtrace::parse_shared(raw, shared),
         }
+    }
+}
+
+/// The raw text for an event: the shared unit when it is exactly this record, else a copy.
+pub(crate) fn share(raw: &str, shared: Option<&Arc<str>>) -> Arc<str> {
+    match shared {
+        Some(arc) if std::ptr::eq(arc.as_ptr(), raw.as_ptr()) && arc.len() == raw.len() => {
+            arc.clone()
+        }
+        _ => Arc::from(raw),
     }
 }
 
@@ -394,7 +410,8 @@ impl FileReader {
         }
     }
 
-    fn handle_unit(&mut self, text: &str, line: u64) {
+    fn handle_unit(&mut self, unit: &Arc<str>, line: u64) {
+        let text: &str = unit;
         if !self.layout.decided {
             self.decide_layout(text);
         }
@@ -427,16 +444,16 @@ impl FileReader {
                         )
                         .count() as u64;
                         counted_to = offset;
-                        self.handle_record(item.get(), item_line);
+                        self.handle_record(item.get(), item_line, None);
                     }
                     return;
                 }
             }
         }
-        self.handle_record(body, line);
+        self.handle_record(body, line, Some(unit));
     }
 
-    fn handle_record(&mut self, record: &str, line: u64) {
+    fn handle_record(&mut self, record: &str, line: u64, shared: Option<&Arc<str>>) {
         // A scalar or an array where a record belongs (`[{...}, 42, {...}]`): say so plainly
         // rather than with the typed parser's "expected struct ..." message.
         if !record.trim_start().starts_with('{') {
@@ -465,7 +482,7 @@ impl FileReader {
             return;
         }
         let result = match self.shape {
-            Some(shape) => shape.parse(record),
+            Some(shape) => shape.parse_shared(record, shared),
             None => match serde_json::from_str::<Value>(record) {
                 Ok(Value::Object(_)) => Err(FieldError {
                     field: None,

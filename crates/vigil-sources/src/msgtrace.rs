@@ -60,6 +60,11 @@ pub fn deserialize_only(raw: &str) -> Result<(), serde_json::Error> {
 /// Parses one message trace row. Its id is the trace id and the recipient, because the service
 /// writes one row per recipient under one MessageTraceId.
 pub fn parse(raw: &str) -> Result<Event, FieldError> {
+    parse_shared(raw, None)
+}
+
+/// [`parse`], keeping `shared` as the event's raw text when it holds exactly `raw`.
+pub fn parse_shared(raw: &str, shared: Option<&Arc<str>>) -> Result<Event, FieldError> {
     let row: MessageTraceRow = serde_json::from_str(raw).map_err(FieldError::json)?;
     let received = text(&row.received).ok_or(FieldError::missing("Received"))?;
     let time = vigil_event::time::parse_timestamp(received)
@@ -116,6 +121,6 @@ pub fn parse(raw: &str) -> Result<Event, FieldError> {
         }),
         enrichment: Default::default(),
         late: false,
-        raw: Arc::from(raw),
+        raw: crate::share(raw, shared),
     })
 }

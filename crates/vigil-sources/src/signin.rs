@@ -161,7 +161,7 @@ pub fn deserialize_azure_monitor_only(raw: &str) -> Result<(), serde_json::Error
 
 /// Parses a Graph sign-in or a Log Analytics SigninLogs row.
 pub fn parse_sign_in(raw: &str, format: Format) -> Result<Event, FieldError> {
-    sign_in_from(raw, raw, format, &Envelope::default())
+    sign_in_from(raw, raw, None, format, &Envelope::default())
 }
 
 #[derive(Default)]
@@ -176,6 +176,7 @@ struct Envelope<'a> {
 fn sign_in_from(
     body: &str,
     raw: &str,
+    shared: Option<&Arc<str>>,
     format: Format,
     env: &Envelope,
 ) -> Result<Event, FieldError> {
@@ -286,12 +287,20 @@ fn sign_in_from(
         kind: EventKind::SignIn(sign_in),
         enrichment: Default::default(),
         late: false,
-        raw: Arc::from(raw),
+        raw: crate::share(raw, shared),
     })
 }
 
 /// Parses one Azure Monitor / Event Hub record, whatever its category.
 pub fn parse_azure_monitor(raw: &str) -> Result<Event, FieldError> {
+    parse_azure_monitor_shared(raw, None)
+}
+
+/// [`parse_azure_monitor`], keeping `shared` as the event's raw text when it holds exactly `raw`.
+pub fn parse_azure_monitor_shared(
+    raw: &str,
+    shared: Option<&Arc<str>>,
+) -> Result<Event, FieldError> {
     let env: AzureMonitorRecord = serde_json::from_str(raw).map_err(FieldError::json)?;
     let properties = env
         .properties
@@ -306,12 +315,19 @@ pub fn parse_azure_monitor(raw: &str) -> Result<Event, FieldError> {
     };
     let category = envelope.category.unwrap_or("");
     if sign_in_category(category).is_some() {
-        return sign_in_from(properties, raw, Format::AzureMonitorSignIn, &envelope);
+        return sign_in_from(
+            properties,
+            raw,
+            shared,
+            Format::AzureMonitorSignIn,
+            &envelope,
+        );
     }
     if category.eq_ignore_ascii_case("AuditLogs") {
         return directory_audit_from(
             properties,
             raw,
+            shared,
             Format::AzureMonitorDirectoryAudit,
             envelope.time,
         );
@@ -350,7 +366,7 @@ pub fn parse_azure_monitor(raw: &str) -> Result<Event, FieldError> {
         kind: EventKind::Generic,
         enrichment: Default::default(),
         late: false,
-        raw: Arc::from(raw),
+        raw: crate::share(raw, shared),
     })
 }
 
@@ -382,12 +398,13 @@ struct DirectoryAuditRecord<'a> {
 
 /// Parses a Graph directoryAudit or a Log Analytics AuditLogs row.
 pub fn parse_directory_audit(raw: &str, format: Format) -> Result<Event, FieldError> {
-    directory_audit_from(raw, raw, format, None)
+    directory_audit_from(raw, raw, None, format, None)
 }
 
 fn directory_audit_from(
     body: &str,
     raw: &str,
+    shared: Option<&Arc<str>>,
     format: Format,
     envelope_time: Option<&str>,
 ) -> Result<Event, FieldError> {
@@ -492,6 +509,6 @@ fn directory_audit_from(
         kind,
         enrichment: Default::default(),
         late: false,
-        raw: Arc::from(raw),
+        raw: crate::share(raw, shared),
     })
 }

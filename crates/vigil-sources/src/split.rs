@@ -16,7 +16,8 @@ pub const MAX_UNIT_BYTES: usize = 64 << 20;
 /// One top-level JSON value (or array element) and the line it starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unit {
-    pub text: String,
+    /// Shared, so that events can keep the record without copying it again.
+    pub text: std::sync::Arc<str>,
     pub line: u64,
 }
 
@@ -115,8 +116,8 @@ impl<R: BufRead> RecordSplitter<R> {
                 self.mode = Mode::Lines;
                 let line = self.line;
                 self.line += 1;
-                let owned = trimmed.to_vec();
-                self.pending.push_back(to_unit(owned, line));
+                let unit = to_unit(trimmed, line);
+                self.pending.push_back(unit);
             } else {
                 self.mode = Mode::Scan;
                 let chunk = std::mem::take(&mut self.line_buf);
@@ -162,12 +163,12 @@ impl<R: BufRead> RecordSplitter<R> {
         if json_lines {
             self.mode = Mode::Lines;
             let mut line = self.line;
-            self.pending.push_back(to_unit(first_text.to_vec(), line));
+            self.pending.push_back(to_unit(first_text, line));
             for buf in &ahead {
                 line += 1;
                 let t = trim_ascii(buf);
                 if !t.is_empty() {
-                    self.pending.push_back(to_unit(t.to_vec(), line));
+                    self.pending.push_back(to_unit(t, line));
                 }
             }
             self.line = line + 1;
@@ -226,8 +227,8 @@ impl<R: BufRead> RecordSplitter<R> {
                 });
                 return;
             }
-            let owned = trimmed.to_vec();
-            self.pending.push_back(to_unit(owned, line));
+            let unit = to_unit(trimmed, line);
+            self.pending.push_back(unit);
             return;
         }
     }
@@ -264,10 +265,10 @@ impl<R: BufRead> RecordSplitter<R> {
         let s = &mut self.scan;
         if s.collecting {
             if s.scalar && !s.in_string {
-                let text = std::mem::take(&mut s.current);
-                let line = s.unit_line;
+                let item = to_unit(s.current.trim_ascii(), s.unit_line);
+                s.current.clear();
                 s.collecting = false;
-                self.pending.push_back(to_unit(text, line));
+                self.pending.push_back(item);
             } else {
                 self.pending.push_back(SplitItem::Error {
                     line: s.unit_line,
@@ -444,19 +445,26 @@ fn finish_unit(s: &mut ScanState, line: u64, trim: bool) -> SplitItem {
             reason: format!("record larger than {} MiB skipped", MAX_UNIT_BYTES >> 20),
         };
     }
-    let text = std::mem::take(&mut s.current);
-    to_unit(if trim { trim_vec(text) } else { text }, line)
+    // `current` keeps its capacity for the next unit.
+    let bytes = if trim {
+        s.current.trim_ascii()
+    } else {
+        &s.current[..]
+    };
+    let item = to_unit(bytes, line);
+    s.current.clear();
+    item
 }
 
-fn to_unit(bytes: Vec<u8>, line: u64) -> SplitItem {
-    match String::from_utf8(bytes) {
-        Ok(text) => SplitItem::Unit(Unit { text, line }),
+fn to_unit(bytes: &[u8], line: u64) -> SplitItem {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => SplitItem::Unit(Unit {
+            text: text.into(),
+            line,
+        }),
         Err(e) => SplitItem::Error {
             line,
-            reason: format!(
-                "not valid UTF-8 (byte {} of the record)",
-                e.utf8_error().valid_up_to()
-            ),
+            reason: format!("not valid UTF-8 (byte {} of the record)", e.valid_up_to()),
         },
     }
 }
@@ -468,10 +476,6 @@ fn is_complete_object(b: &[u8]) -> bool {
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
     b.trim_ascii()
-}
-
-fn trim_vec(v: Vec<u8>) -> Vec<u8> {
-    v.trim_ascii().to_vec()
 }
 
 impl<R: BufRead> Iterator for RecordSplitter<R> {
@@ -510,7 +514,7 @@ mod tests {
         split(input)
             .into_iter()
             .map(|i| match i {
-                SplitItem::Unit(u) => (u.text, u.line),
+                SplitItem::Unit(u) => (u.text.to_string(), u.line),
                 SplitItem::Error { line, reason } => (format!("ERR {reason}"), line),
             })
             .collect()
@@ -615,7 +619,7 @@ mod tests {
             let sep = if pretty { ",\n  " } else { "," };
             let input = format!("[{}]", objects.join(sep));
             let got: Vec<String> = RecordSplitter::new(std::io::BufReader::with_capacity(5, input.as_bytes()))
-                .map(|i| match i { SplitItem::Unit(u) => u.text, SplitItem::Error { reason, .. } => reason })
+                .map(|i| match i { SplitItem::Unit(u) => u.text.to_string(), SplitItem::Error { reason, .. } => reason })
                 .collect();
             proptest::prop_assert_eq!(got, objects);
         }
