@@ -27,7 +27,9 @@ impl<K: Hash + Eq, V: Clone> BoundedCache<K, V> {
     pub(crate) fn new(capacity: usize, max_key_len: usize) -> Self {
         let per_shard = capacity.div_ceil(SHARDS).max(1);
         BoundedCache {
-            shards: (0..SHARDS).map(|_| Mutex::new(FxHashMap::default())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(FxHashMap::default()))
+                .collect(),
             per_shard,
             max_key_len,
         }

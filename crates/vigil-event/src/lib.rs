@@ -7,6 +7,7 @@
 //!
 //! Invariant: this crate does no I/O and holds no global state.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -235,9 +236,11 @@ pub struct Event {
     pub source: Source,
     pub format: Format,
     /// Operation or activity name as the source spells it, without a trailing full stop.
-    pub operation: Box<str>,
+    /// Well-known names are shared static strings (see [`known_name`]), so most events do not
+    /// allocate for it.
+    pub operation: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub workload: Option<Box<str>>,
+    pub workload: Option<Cow<'static, str>>,
     pub outcome: Outcome,
     /// The acting account, lower case (a UPN for users; an app id or name for service principals).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -274,6 +277,70 @@ impl Event {
     pub fn field(&self, path: &str) -> Option<serde_json::Value> {
         let root: serde_json::Value = serde_json::from_str(&self.raw).ok()?;
         lookup_path(&root, path).cloned()
+    }
+}
+
+/// Operation and workload names that recur in every tenant, sorted for binary search.
+const KNOWN_NAMES: &[&str] = &[
+    "Add OAuth2PermissionGrant",
+    "Add app role assignment to service principal",
+    "Add delegated permission grant",
+    "Add member to role",
+    "Add service principal",
+    "Add service principal credentials",
+    "AnonymousLinkCreated",
+    "AzureActiveDirectory",
+    "Change user password",
+    "Consent to application",
+    "Disable Strong Authentication",
+    "Disable-InboxRule",
+    "Enable-InboxRule",
+    "Exchange",
+    "FileAccessed",
+    "FileDeleted",
+    "FileDownloaded",
+    "FileModified",
+    "FilePreviewed",
+    "FileSyncDownloadedFull",
+    "FileUploaded",
+    "HardDelete",
+    "MailItemsAccessed",
+    "MailboxLogin",
+    "MessageTrace",
+    "MicrosoftTeams",
+    "MoveToDeletedItems",
+    "New-InboxRule",
+    "New-TransportRule",
+    "OneDrive",
+    "PageViewed",
+    "Remove member from role",
+    "Remove-InboxRule",
+    "Reset user password",
+    "SearchQueryPerformed",
+    "Send",
+    "SendAs",
+    "SendOnBehalf",
+    "Set-InboxRule",
+    "Set-Mailbox",
+    "Set-TransportRule",
+    "SharePoint",
+    "SharingSet",
+    "Sign-in activity",
+    "SoftDelete",
+    "TeamsSessionStarted",
+    "Update user",
+    "UpdateInboxRules",
+    "User registered security info",
+    "UserLoggedIn",
+    "UserLoginFailed",
+];
+
+/// `name` as a shared static string when it is a well-known operation or workload name,
+/// otherwise an owned copy.
+pub fn known_name(name: &str) -> Cow<'static, str> {
+    match KNOWN_NAMES.binary_search(&name) {
+        Ok(i) => Cow::Borrowed(KNOWN_NAMES[i]),
+        Err(_) => Cow::Owned(name.to_owned()),
     }
 }
 
@@ -762,6 +829,19 @@ mod tests {
         assert_eq!(lookup_path(&v, "parameters.forwardto").unwrap(), "x@y.z");
         assert_eq!(lookup_path(&v, "item.subject").unwrap(), "hi");
         assert!(lookup_path(&v, "item.missing").is_none());
+    }
+
+    #[test]
+    fn known_names_are_sorted_and_shared() {
+        assert!(
+            KNOWN_NAMES.windows(2).all(|w| w[0] < w[1]),
+            "KNOWN_NAMES must stay sorted"
+        );
+        assert!(matches!(known_name("UserLoggedIn"), Cow::Borrowed(_)));
+        assert!(matches!(
+            known_name("Set-ConditionalAccessPolicy"),
+            Cow::Owned(_)
+        ));
     }
 
     #[test]

@@ -57,6 +57,18 @@ fn bench(c: &mut Criterion) {
             black_box(n)
         })
     });
+    group.bench_function("parse_and_normalise", |b| {
+        b.iter(|| {
+            let mut n = 0;
+            for f in &files {
+                for e in FileReader::open(f, None, Arc::new(AtomicU64::new(0))).expect("open") {
+                    n += 1;
+                    black_box(e.ok());
+                }
+            }
+            black_box(n)
+        })
+    });
     group.bench_function("ingest", |b| {
         b.iter(|| {
             let mut n = 0u64;

@@ -49,12 +49,26 @@ struct LogonRef {
     seq: u64,
 }
 
-type LogonKey = (Box<str>, IpAddr, bool);
+/// Hash of (account, IP, outcome): the maps hold hashes, not copies of the strings.
+type LogonKey = u64;
+
+fn logon_key(user: &str, ip: IpAddr, succeeded: bool) -> LogonKey {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    user.hash(&mut h);
+    ip.hash(&mut h);
+    succeeded.hash(&mut h);
+    h.finish()
+}
+
+fn request_key(request_id: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(request_id.as_bytes())
+}
 
 /// Links the audit log's UserLoggedIn/UserLoginFailed to Entra's record of the same sign-in.
 #[derive(Default)]
 struct LogonLinker {
-    by_request: FxHashMap<Box<str>, LogonRef>,
+    by_request: FxHashMap<u64, LogonRef>,
     by_key: FxHashMap<LogonKey, Vec<LogonRef>>,
     inserts_since_prune: usize,
 }
@@ -68,13 +82,13 @@ impl LogonLinker {
         if let Some(r) = e
             .request_id
             .as_deref()
-            .and_then(|id| self.by_request.get(id))
+            .and_then(|id| self.by_request.get(&request_key(id)))
         {
             if r.source != e.source {
                 return Some(r.clone());
             }
         }
-        let key = (e.user.clone()?, e.ip?, s.succeeded);
+        let key = logon_key(e.user.as_deref()?, e.ip?, s.succeeded);
         self.by_key.get(&key).and_then(|refs| {
             refs.iter()
                 .filter(|r| r.source != e.source && (r.time - t).abs() <= tolerance)
@@ -95,11 +109,11 @@ impl LogonLinker {
             seq,
         };
         if let Some(id) = &e.request_id {
-            self.by_request.insert(id.clone(), r.clone());
+            self.by_request.insert(request_key(id), r.clone());
         }
         if let (Some(user), Some(ip)) = (&e.user, e.ip) {
             self.by_key
-                .entry((user.clone(), ip, s.succeeded))
+                .entry(logon_key(user, ip, s.succeeded))
                 .or_default()
                 .push(r);
         }

@@ -1,8 +1,6 @@
 //! Counting what the ingest did, for the run summary.
 
-use std::collections::BTreeMap;
-
-use vigil_event::{Event, Format, Source};
+use vigil_event::Event;
 use vigil_report::{SourceCount, Summary};
 use vigil_sources::RecordError;
 
@@ -12,21 +10,23 @@ pub const QUOTED_REJECTIONS: usize = 20;
 #[derive(Default)]
 pub struct Stats {
     pub summary: Summary,
-    per_source: BTreeMap<(Source, Format), SourceCount>,
+    /// Indexed by format (each format belongs to one source).
+    per_format: Vec<Option<SourceCount>>,
 }
 
 impl Stats {
     /// A parsed record, before deduplication.
     pub fn record_read(&mut self, e: &Event) {
         self.summary.records_read += 1;
-        let c = self
-            .per_source
-            .entry((e.source, e.format))
-            .or_insert_with(|| SourceCount {
-                source: e.source.as_str().into(),
-                format: e.format.as_str().into(),
-                ..Default::default()
-            });
+        let index = e.format as usize;
+        if self.per_format.len() <= index {
+            self.per_format.resize(index + 1, None);
+        }
+        let c = self.per_format[index].get_or_insert_with(|| SourceCount {
+            source: e.source.as_str().into(),
+            format: e.format.as_str().into(),
+            ..Default::default()
+        });
         c.records += 1;
         if e.is_typed() {
             c.typed += 1;
@@ -59,7 +59,9 @@ impl Stats {
 
     /// The summary with the per-source table filled in.
     pub fn finish(mut self, elapsed_seconds: f64) -> Summary {
-        self.summary.by_source = self.per_source.into_values().collect();
+        let mut by_source: Vec<SourceCount> = self.per_format.into_iter().flatten().collect();
+        by_source.sort_by(|a, b| (&a.source, &a.format).cmp(&(&b.source, &b.format)));
+        self.summary.by_source = by_source;
         self.summary.elapsed_seconds = elapsed_seconds;
         self.summary.records_per_second = if elapsed_seconds > 0.0 {
             self.summary.records_read as f64 / elapsed_seconds

@@ -148,7 +148,7 @@ pub fn parse_shared(
     format: Format,
 ) -> Result<Event, FieldError> {
     let rec: AuditRecord = serde_json::from_str(raw).map_err(FieldError::json)?;
-    let operation_raw = text(&rec.operation).ok_or(FieldError::missing("Operation"))?;
+    let operation_raw = text(&rec.operation).ok_or_else(|| FieldError::missing("Operation"))?;
     let (time_field, time_text) = match (text(&rec.creation_time), text(&rec.time_generated)) {
         (Some(t), _) => ("CreationTime", t),
         (None, Some(t)) => ("TimeGenerated", t),
@@ -192,8 +192,10 @@ pub fn parse_shared(
         time,
         source: Source::Audit,
         format,
-        operation: operation.into(),
-        workload: boxed(&rec.workload).or_else(|| boxed(&rec.office_workload)),
+        operation: vigil_event::known_name(operation),
+        workload: text(&rec.workload)
+            .or_else(|| text(&rec.office_workload))
+            .map(|w| vigil_event::known_name(w.trim())),
         outcome,
         user: text(&rec.user_id).and_then(normalise_user),
         ip,

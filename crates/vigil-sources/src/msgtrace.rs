@@ -66,7 +66,7 @@ pub fn parse(raw: &str) -> Result<Event, FieldError> {
 /// [`parse`], keeping `shared` as the event's raw text when it holds exactly `raw`.
 pub fn parse_shared(raw: &str, shared: Option<&Arc<str>>) -> Result<Event, FieldError> {
     let row: MessageTraceRow = serde_json::from_str(raw).map_err(FieldError::json)?;
-    let received = text(&row.received).ok_or(FieldError::missing("Received"))?;
+    let received = text(&row.received).ok_or_else(|| FieldError::missing("Received"))?;
     let time = vigil_event::time::parse_timestamp(received)
         .map_err(|reason| FieldError::new("Received", reason))?;
     let format = if received.starts_with("/Date(") {
@@ -81,7 +81,7 @@ pub fn parse_shared(raw: &str, shared: Option<&Arc<str>>) -> Result<Event, Field
     }
     let trace_or_message = text(&row.message_trace_id)
         .or(text(&row.message_id))
-        .ok_or(FieldError::missing("MessageTraceId"))?;
+        .ok_or_else(|| FieldError::missing("MessageTraceId"))?;
     let id = match &recipient {
         Some(r) => format!("{trace_or_message}:{}", r.address),
         None => trace_or_message.to_owned(),

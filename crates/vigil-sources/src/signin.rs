@@ -304,7 +304,7 @@ pub fn parse_azure_monitor_shared(
     let env: AzureMonitorRecord = serde_json::from_str(raw).map_err(FieldError::json)?;
     let properties = env
         .properties
-        .ok_or(FieldError::missing("properties"))?
+        .ok_or_else(|| FieldError::missing("properties"))?
         .get();
     let envelope = Envelope {
         time: text(&env.time),
@@ -333,7 +333,7 @@ pub fn parse_azure_monitor_shared(
         );
     }
     // Another category (RiskyUsers, ProvisioningLogs, ...): keep every field as a generic event.
-    let time_text = envelope.time.ok_or(FieldError::missing("time"))?;
+    let time_text = envelope.time.ok_or_else(|| FieldError::missing("time"))?;
     let time = vigil_event::time::parse_timestamp(time_text)
         .map_err(|reason| FieldError::new("time", reason))?;
     let props: Value = serde_json::from_str(properties).map_err(FieldError::json)?;
@@ -354,7 +354,7 @@ pub fn parse_azure_monitor_shared(
         operation: if category.is_empty() {
             "unknown".into()
         } else {
-            category.into()
+            vigil_event::known_name(category)
         },
         workload: Some("AzureActiveDirectory".into()),
         outcome: Outcome::Unknown,
@@ -414,7 +414,7 @@ fn directory_audit_from(
         .unwrap_or_else(|| content_id(raw));
     let activity = text(&rec.activity)
         .or(text(&rec.operation_name))
-        .ok_or(FieldError::missing("activityDisplayName"))?;
+        .ok_or_else(|| FieldError::missing("activityDisplayName"))?;
     let (time_field, time_text) = match (
         text(&rec.activity_time),
         text(&rec.time_generated),
@@ -498,7 +498,7 @@ fn directory_audit_from(
         time,
         source: Source::DirectoryAudit,
         format,
-        operation: operation.into(),
+        operation: vigil_event::known_name(operation),
         workload: Some("AzureActiveDirectory".into()),
         outcome,
         user,
