@@ -250,9 +250,7 @@ fn classify(rec: &AuditRecord, event: &mut Event, extended: &[NameValue]) -> Eve
                 Some(v) if v.eq_ignore_ascii_case("sync") => MailAccessType::Sync,
                 _ => MailAccessType::Unknown,
             };
-            let item_count = json_or_string(rec.folders)
-                .map(|v| count_folder_items(&v))
-                .unwrap_or(0);
+            let item_count = folder_item_count(rec.folders);
             EventKind::MailItemsAccessed(MailItemsAccessed {
                 access_type,
                 operation_count: rec.operation_count.0.unwrap_or(1).max(1) as u64,
@@ -326,6 +324,28 @@ fn classify(rec: &AuditRecord, event: &mut Event, extended: &[NameValue]) -> Eve
             directory::classify(&view).unwrap_or(EventKind::Generic)
         }
     }
+}
+
+/// Messages listed in `Folders`, read without building a `Value` tree when it is a real array.
+fn folder_item_count(raw: Option<&RawValue>) -> u64 {
+    #[derive(Deserialize)]
+    struct Folder {
+        #[serde(
+            rename = "FolderItems",
+            alias = "folderItems",
+            alias = "folderitems",
+            default
+        )]
+        items: Vec<serde::de::IgnoredAny>,
+    }
+    if let Some(r) = raw.filter(|r| r.get().starts_with('[')) {
+        if let Ok(folders) = serde_json::from_str::<Vec<Folder>>(r.get()) {
+            return folders.iter().map(|f| f.items.len() as u64).sum();
+        }
+    }
+    json_or_string(raw)
+        .map(|v| count_folder_items(&v))
+        .unwrap_or(0)
 }
 
 fn count_folder_items(v: &serde_json::Value) -> u64 {

@@ -303,7 +303,7 @@ pub fn extract_addresses(text: &str) -> Vec<MailAddress> {
             ';' | ',' | '[' | ']' | '<' | '>' | '"' | '\'' | '(' | ')' | '{' | '}'
         ) || c.is_whitespace()
     }) {
-        if let Some(a) = MailAddress::parse(token) {
+        if let Some(a) = parse_address(token) {
             if !out.iter().any(|o| o.address == a.address) {
                 out.push(a);
             }
