@@ -204,7 +204,7 @@ pub fn replay(
         };
         ingest.push(event, sink);
         handled += 1;
-        if handled % 4096 == 0 {
+        if handled.is_multiple_of(4096) {
             progress.advance(
                 bytes_read.load(Ordering::Relaxed),
                 ingest.stats.summary.events,
