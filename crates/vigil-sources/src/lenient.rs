@@ -168,9 +168,109 @@ pub fn value_text(v: &Value) -> String {
 /// Reads Name/Value pairs from a list (`[{"Name":..,"Value":..}]`, keys in any case, or
 /// Graph's `key`/`value` and `displayName`/`newValue`) whether it arrives as an array or a string.
 pub fn name_values(raw: Option<&RawValue>) -> Vec<NameValue> {
+    // Fast path for the common case, a real array: typed, no intermediate `Value` tree.
+    if let Some(r) = raw.filter(|r| r.get().starts_with('[')) {
+        if let Ok(pairs) = serde_json::from_str::<Vec<FastPair>>(r.get()) {
+            return pairs.into_iter().filter_map(FastPair::into_name_value).collect();
+        }
+    }
     match json_or_string(raw) {
         Some(v) => name_values_of(&v),
         None => Vec::new(),
+    }
+}
+
+/// One `{"Name":..,"Value":..}` element read directly (keys in any case), for [`name_values`].
+struct FastPair {
+    name: Option<String>,
+    value: Option<String>,
+}
+
+impl FastPair {
+    fn into_name_value(self) -> Option<NameValue> {
+        Some(NameValue {
+            name: self.name?.into(),
+            value: self.value.unwrap_or_default().into(),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for FastPair {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FastPair;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a Name/Value object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FastPair, A::Error> {
+                let mut pair = FastPair {
+                    name: None,
+                    value: None,
+                };
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key.eq_ignore_ascii_case("name")
+                        || key.eq_ignore_ascii_case("key")
+                        || key.eq_ignore_ascii_case("displayName")
+                    {
+                        pair.name = Some(map.next_value::<ValueText>()?.0);
+                    } else if key.eq_ignore_ascii_case("value")
+                        || key.eq_ignore_ascii_case("newValue")
+                    {
+                        pair.value = Some(map.next_value::<ValueText>()?.0);
+                    } else {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                }
+                Ok(pair)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Any JSON value as [`value_text`] renders it, read without building a `Value` for scalars.
+struct ValueText(String);
+
+impl<'de> Deserialize<'de> for ValueText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ValueText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<ValueText, E> {
+                Ok(ValueText(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<ValueText, E> {
+                Ok(ValueText(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<ValueText, E> {
+                Ok(ValueText(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<ValueText, E> {
+                Ok(ValueText(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<ValueText, E> {
+                Ok(ValueText(Value::from(v).to_string()))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<ValueText, E> {
+                Ok(ValueText(v.to_string()))
+            }
+            fn visit_unit<E>(self) -> Result<ValueText, E> {
+                Ok(ValueText(String::new()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ValueText, A::Error> {
+                let v = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                Ok(ValueText(v.to_string()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ValueText, A::Error> {
+                let v = Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(ValueText(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -268,29 +368,9 @@ pub fn canonical_ip(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// [`MailAddress::parse`] without its panic: vigil-event's version slices the candidate at byte 5
-/// to look for `smtp:`, which panics when byte 5 falls inside a multi-byte character (a display
-/// name such as "Françoise" in a ForwardTo value). Same rules otherwise; use this one here.
+/// An address as Exchange writes it; see [`MailAddress::parse`] (one implementation of the rules).
 pub fn parse_address(text: &str) -> Option<MailAddress> {
-    let mut s = text.trim();
-    if let (Some(open), Some(close)) = (s.rfind('<'), s.rfind('>')) {
-        if open < close {
-            s = &s[open + 1..close];
-        }
-    }
-    let s = s.trim().trim_matches('"');
-    let s = match s.get(..5) {
-        Some(prefix) if s.len() > 5 && prefix.eq_ignore_ascii_case("smtp:") => &s[5..],
-        _ => s,
-    };
-    let at = s.rfind('@')?;
-    if at == 0 || at + 1 >= s.len() || s.contains(char::is_whitespace) {
-        return None;
-    }
-    Some(MailAddress {
-        address: s.to_ascii_lowercase().into(),
-        domain: None,
-    })
+    MailAddress::parse(text)
 }
 
 /// Every e-mail address in a value such as `smtp:a@b.com;c@d.com`, `"A" [SMTP:a@b.com]` or a
@@ -303,7 +383,7 @@ pub fn extract_addresses(text: &str) -> Vec<MailAddress> {
             ';' | ',' | '[' | ']' | '<' | '>' | '"' | '\'' | '(' | ')' | '{' | '}'
         ) || c.is_whitespace()
     }) {
-        if let Some(a) = parse_address(token) {
+        if let Some(a) = MailAddress::parse(token) {
             if !out.iter().any(|o| o.address == a.address) {
                 out.push(a);
             }
@@ -371,6 +451,20 @@ mod tests {
         let nv = name_values(Some(&raw));
         assert_eq!(vigil_event::find_value(&nv, "forwardto"), Some("a@b.c"));
         assert_eq!(vigil_event::find_value(&nv, "Force"), Some("true"));
+    }
+
+    #[test]
+    fn fast_and_general_name_value_readers_agree() {
+        for text in [
+            r#"[{"Name":"A","Value":"x"},{"name":"B","value":true},{"NAME":"C","VALUE":1.5}]"#,
+            r#"[{"Name":"D","Value":null},{"Value":"no name"},{"Name":"E","Value":{"k":[1,2]}}]"#,
+            r#"[{"displayName":"F","oldValue":"o","newValue":"[\"n\"]"},{"key":"G","value":7}]"#,
+            r#"[]"#,
+        ] {
+            let raw: Box<RawValue> = serde_json::from_str(text).unwrap();
+            let general = name_values_of(&serde_json::from_str::<Value>(text).unwrap());
+            assert_eq!(name_values(Some(&raw)), general, "{text}");
+        }
     }
 
     #[test]
