@@ -38,6 +38,25 @@ enum Command {
     Replay(ReplayArgs),
     /// Write a realistic Microsoft 365 tenant's logs, with labelled attacks, in the real formats.
     Simulate(SimulateArgs),
+    /// List the detection models or run their inline tests.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// Every model with its kind, category, autonomy and source.
+    List {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Run every model's inline test cases.
+    Test {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -145,6 +164,9 @@ struct ReplayArgs {
     /// Print no progress bar and no summary.
     #[arg(long, short)]
     quiet: bool,
+    /// Ingest only: no detection (for measuring ingest alone).
+    #[arg(long)]
+    no_detect: bool,
     /// Files or directories to read.
     #[arg(required = true)]
     paths: Vec<PathBuf>,
@@ -165,6 +187,9 @@ struct Config {
     state_dir: Option<PathBuf>,
     ingest: IngestConfig,
     enrich: EnrichConfig,
+    engine: vigil_engine::EngineConfig,
+    /// Extra model files (TOML), added to the built-in library.
+    models: Vec<PathBuf>,
 }
 
 impl Config {
@@ -193,7 +218,21 @@ impl Config {
         if let Some(p) = config.enrich.public_suffix_list.as_mut() {
             rel(p);
         }
+        config.models.iter_mut().for_each(rel);
         Ok(config)
+    }
+
+    /// The engine configuration with the extra model files read in (the engine reads no files).
+    fn engine(&self) -> Result<vigil_engine::EngineConfig> {
+        let mut engine = self.engine.clone();
+        for path in &self.models {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read model file {}", path.display()))?;
+            engine
+                .model_sources
+                .push((path.display().to_string(), text));
+        }
+        Ok(engine)
     }
 }
 
@@ -301,12 +340,20 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
     let options = ReplayOptions {
         format: args.format,
         strict: args.strict,
-        ingest: config.ingest,
-        state_dir: args.state_dir.or(config.state_dir),
+        ingest: config.ingest.clone(),
+        state_dir: args.state_dir.clone().or(config.state_dir.clone()),
+    };
+    let mut engine = if args.no_detect {
+        None
+    } else {
+        Some(vigil_engine::Engine::new(config.engine()?).map_err(|e| anyhow::anyhow!("{e}"))?)
     };
     let mut events_out = args.events.as_deref().map(open_output).transpose()?;
     let mut write_error: Option<std::io::Error> = None;
     let mut sink = |e: Event| {
+        if let Some(engine) = engine.as_mut() {
+            engine.process(&e);
+        }
         if let Some(w) = events_out.as_mut() {
             if write_error.is_none() {
                 let r = serde_json::to_writer(&mut *w, &e)
@@ -334,20 +381,101 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
+    let mut report = Report {
+        summary,
+        ..Default::default()
+    };
+    if let Some(engine) = &engine {
+        engine.fill_report(&mut report);
+    }
     if !args.quiet {
-        eprint!("{}", summary.to_text());
+        eprint!("{}", report.summary.to_text());
+        if engine.is_some() {
+            eprint!("{}", detection_text(&report));
+        }
     }
     if let Some(path) = &args.report_json {
-        let report = Report {
-            summary,
-            ..Default::default()
-        };
         let mut w = open_output(path)?;
         serde_json::to_writer_pretty(&mut w, &report)?;
         w.write_all(b"\n")?;
         w.flush()?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A few lines on what detection found, for people.
+fn detection_text(report: &Report) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "detection: {} breaches, {} incidents, {} actions",
+        report.breaches.len(),
+        report.incidents.len(),
+        report.actions.len()
+    );
+    let mut incidents: Vec<_> = report.incidents.iter().collect();
+    incidents.sort_by(|a, b| b.score.total_cmp(&a.score));
+    for i in incidents.iter().take(10) {
+        let _ = writeln!(
+            s,
+            "  [{:>3.0}] {} ({} .. {}): {}",
+            i.score,
+            i.title,
+            i.start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            i.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            i.entities.join(", ")
+        );
+    }
+    s
+}
+
+fn models(command: ModelsCommand) -> Result<ExitCode> {
+    match command {
+        ModelsCommand::List { config } => {
+            let config = Config::load(config.as_deref())?;
+            let engine =
+                vigil_engine::Engine::new(config.engine()?).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut out = std::io::stdout().lock();
+            for m in engine.models() {
+                writeln!(
+                    out,
+                    "{:<60} {:<10} v{:<3} {}:{}",
+                    m.name,
+                    m.kind_name(),
+                    m.version,
+                    m.file,
+                    m.line
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ModelsCommand::Test { config } => {
+            let config = Config::load(config.as_deref())?;
+            let engine =
+                vigil_engine::Engine::new(config.engine()?).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let outcomes = vigil_engine::model::run_tests(engine.models());
+            let failed = outcomes.iter().filter(|o| !o.passed).count();
+            let mut out = std::io::stdout().lock();
+            for o in &outcomes {
+                let status = if o.passed { "ok  " } else { "FAIL" };
+                writeln!(
+                    out,
+                    "{status} {} / {} ({}:{})",
+                    o.model, o.test, o.file, o.line
+                )?;
+                if !o.passed {
+                    writeln!(out, "     {}", o.detail)?;
+                }
+            }
+            writeln!(out, "{} passed, {} failed", outcomes.len() - failed, failed)?;
+            Ok(if failed == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -362,6 +490,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Replay(args) => replay(args),
         Command::Simulate(args) => simulate(args),
+        Command::Models { command } => models(command),
     };
     match result {
         Ok(code) => code,

@@ -421,3 +421,92 @@ fn a_simulated_tenant_replays_without_loss_and_every_attacker_record_arrives() {
         assert!(count > 0, "{} has attacker records", attack["id"]);
     }
 }
+
+/// The reference case end to end on simulated tenants (seeds not used to build the models):
+/// account A is breached at the second of its first attacker login, disabling or revoking A is
+/// planned at that second, before the first spam; B and C are breached; one incident holds all
+/// three.
+#[test]
+fn reference_attack_is_caught_at_the_first_login_and_held_in_one_incident() {
+    for seed in [3u64, 17] {
+        let dir = tempfile::tempdir().unwrap();
+        let tenant = dir.path().join("tenant");
+        let out = vigil()
+            .args(["simulate", "--quiet", "--accounts", "200", "--days", "14"])
+            .args([
+                "--seed",
+                &seed.to_string(),
+                "--attack",
+                "reference-chain@12",
+            ])
+            .arg("--out")
+            .arg(&tenant)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (out, report) = run(&[
+            tenant.join("audit").to_str().unwrap(),
+            tenant.join("signins").to_str().unwrap(),
+            tenant.join("messagetrace").to_str().unwrap(),
+        ]);
+        assert!(out.status.success());
+        let truth: Value =
+            serde_json::from_str(&std::fs::read_to_string(tenant.join("truth.json")).unwrap())
+                .unwrap();
+        let attack = &truth["attacks"][0];
+        let accounts: Vec<&str> = attack["compromised"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let (a, b, c) = (accounts[0], accounts[1], accounts[2]);
+        let first_login = attack["first_malicious"][a].as_str().unwrap();
+        let first_login: chrono::DateTime<chrono::Utc> = first_login.parse().unwrap();
+        let first_spam: chrono::DateTime<chrono::Utc> =
+            attack["first_spam"].as_str().unwrap().parse().unwrap();
+        let time_of =
+            |v: &Value| -> chrono::DateTime<chrono::Utc> { v.as_str().unwrap().parse().unwrap() };
+        let breaches = report["breaches"].as_array().unwrap();
+        let at_first_login: Vec<&str> = breaches
+            .iter()
+            .filter(|br| {
+                br["entity"] == a && time_of(&br["time"]).timestamp() == first_login.timestamp()
+            })
+            .map(|br| br["model"].as_str().unwrap())
+            .collect();
+        assert!(
+            at_first_login.contains(&"SaaS / Access / Suspicious Login User-Agent")
+                && at_first_login
+                    .contains(&"SaaS / Access / Unusual External Source for SaaS Credential Use"),
+            "seed {seed}: A breached at its first attacker login: {at_first_login:?}"
+        );
+        let containment = report["actions"].as_array().unwrap().iter().find(|x| {
+            x["target"] == a && (x["kind"] == "disable_user" || x["kind"] == "revoke_sessions")
+        });
+        let containment = containment.expect("a containment action for A");
+        let when = time_of(&containment["time"]);
+        assert_eq!(when.timestamp(), first_login.timestamp(), "seed {seed}");
+        assert!(when < first_spam);
+        for account in [b, c] {
+            assert!(
+                breaches.iter().any(|br| br["entity"] == account),
+                "seed {seed}: {account} breached"
+            );
+        }
+        let holds_all = report["incidents"].as_array().unwrap().iter().any(|i| {
+            let e: Vec<&str> = i["entities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap())
+                .collect();
+            [a, b, c].iter().all(|x| e.contains(x))
+        });
+        assert!(holds_all, "seed {seed}: one incident holds A, B and C");
+    }
+}

@@ -1,0 +1,531 @@
+//! The analyst: groups breaches into incidents per account, and merges incidents of accounts
+//! linked by a shared rare source IP or network, a shared rare OAuth app, or a phishing chain
+//! (B received mail from A shortly before B's unusual login). Incidents update as events arrive.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::SecondsFormat;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use vigil_event::Timestamp;
+
+use crate::util::{Min, DAY, HOUR};
+
+/// What the analyst knows about a breach beyond the report's fields.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BreachMeta {
+    pub model: String,
+    pub unusual_login: bool,
+    pub account: Option<String>,
+    pub ip: Option<String>,
+    pub country: Option<String>,
+    pub asn: Option<u32>,
+    /// The IP was used by at most a few accounts before this breach.
+    pub ip_rare: bool,
+    /// The /24 (/48) and its AS were used by at most a few accounts before.
+    pub prefix: Option<String>,
+    pub prefix_rare: bool,
+    pub app: Option<String>,
+    pub app_rare: bool,
+    pub reason: String,
+}
+
+/// One line of an incident's timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub time: Timestamp,
+    pub entity: String,
+    pub what: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub breach_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub event_id: Option<String>,
+}
+
+/// An incident, richer than the report's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: String,
+    pub title: String,
+    pub score: f64,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub entities: BTreeSet<String>,
+    pub breach_ids: Vec<String>,
+    /// Highest score per model.
+    pub model_scores: BTreeMap<String, f64>,
+    pub timeline: Vec<TimelineEntry>,
+    pub ips: BTreeSet<String>,
+    pub networks: BTreeSet<String>,
+    pub countries: BTreeSet<String>,
+    pub apps: BTreeSet<String>,
+    /// Why accounts were grouped.
+    pub links: Vec<String>,
+    pub summary: String,
+    /// Whether it has reached the score at which incidents are reported.
+    pub visible: bool,
+    /// Merged into another incident (kept for id redirection).
+    pub merged_into: Option<String>,
+}
+
+const TIMELINE_CAP: usize = 200;
+
+impl Incident {
+    pub fn to_report(&self) -> vigil_report::Incident {
+        vigil_report::Incident {
+            id: self.id.clone(),
+            title: self.title.clone(),
+            score: (self.score * 10.0).round() / 10.0,
+            start: self.start,
+            end: self.end,
+            entities: self.entities.iter().cloned().collect(),
+            breach_ids: self.breach_ids.clone(),
+            summary: self.summary.clone(),
+        }
+    }
+
+    fn rescore(&mut self) {
+        let mut scores: Vec<f64> = self.model_scores.values().copied().collect();
+        scores.sort_by(|a, b| b.total_cmp(a));
+        let Some(top) = scores.first().copied() else {
+            return;
+        };
+        let rest: f64 = scores[1..].iter().map(|s| 1.0 - 0.5 * s / 100.0).product();
+        self.score = (100.0 * (1.0 - (1.0 - top / 100.0) * rest)).clamp(0.0, 100.0);
+    }
+
+    fn accounts(&self) -> Vec<&String> {
+        self.entities.iter().filter(|e| e.contains('@')).collect()
+    }
+
+    fn retitle(&mut self) {
+        let accts = self.accounts();
+        let top = self
+            .model_scores
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(m, _)| m.rsplit(" / ").next().unwrap_or(m).to_string())
+            .unwrap_or_default();
+        let list = |v: &[&String]| {
+            let mut s: Vec<String> = v.iter().take(3).map(|x| x.to_string()).collect();
+            if v.len() > 3 {
+                s.push(format!("{} more", v.len() - 3));
+            }
+            s.join(", ")
+        };
+        self.title = if accts.len() > 1 {
+            format!("Multi-account compromise: {}", list(&accts))
+        } else if let Some(a) = accts.first() {
+            if self.score >= 80.0 {
+                format!("Account compromise: {a}")
+            } else {
+                format!("{top}: {a}")
+            }
+        } else {
+            let e: Vec<&String> = self.entities.iter().collect();
+            format!("{top}: {}", list(&e))
+        };
+    }
+
+    /// Writes the summary; `actions` are lines about the response plan.
+    pub fn resummarise(&mut self, actions: &[String]) {
+        let fmt = |t: &Timestamp| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let mut s = String::new();
+        let accts = self.accounts();
+        if accts.len() > 1 {
+            s.push_str(&format!(
+                "{} accounts appear compromised by the same actor: {}. ",
+                accts.len(),
+                accts
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if let Some(first) = self.timeline.iter().find(|e| e.breach_id.is_some()) {
+            s.push_str(&format!(
+                "It began at {} on {}: {}. ",
+                fmt(&first.time),
+                first.entity,
+                first.what
+            ));
+        }
+        let later: Vec<String> = self
+            .timeline
+            .iter()
+            .filter(|e| e.breach_id.is_some())
+            .skip(1)
+            .take(8)
+            .map(|e| {
+                format!(
+                    "{} {} ({})",
+                    e.time.format("%m-%d %H:%M"),
+                    e.what.split(':').next().unwrap_or(&e.what),
+                    e.entity
+                )
+            })
+            .collect();
+        if !later.is_empty() {
+            s.push_str(&format!("Then: {}. ", later.join("; ")));
+        }
+        let n = self.breach_ids.len();
+        s.push_str(&format!(
+            "{n} breach{} of {} model{}, score {}. ",
+            if n == 1 { "" } else { "es" },
+            self.model_scores.len(),
+            if self.model_scores.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            self.score.round()
+        ));
+        if !self.ips.is_empty() || !self.apps.is_empty() {
+            let mut infra = Vec::new();
+            if !self.ips.is_empty() {
+                infra.push(format!(
+                    "IPs {}",
+                    self.ips
+                        .iter()
+                        .take(5)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if !self.networks.is_empty() {
+                infra.push(format!(
+                    "networks {}",
+                    self.networks
+                        .iter()
+                        .take(5)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if !self.countries.is_empty() {
+                infra.push(format!(
+                    "countries {}",
+                    self.countries
+                        .iter()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if !self.apps.is_empty() {
+                infra.push(format!(
+                    "apps {}",
+                    self.apps.iter().cloned().collect::<Vec<_>>().join(", ")
+                ));
+            }
+            s.push_str(&format!("Attacker infrastructure: {}. ", infra.join("; ")));
+        }
+        if !self.links.is_empty() {
+            s.push_str(&format!("Grouped because {}. ", self.links.join("; ")));
+        }
+        if !actions.is_empty() {
+            s.push_str(&format!("Response: {}.", actions.join("; ")));
+        }
+        self.summary = s.trim().to_string();
+    }
+}
+
+/// Analyst state.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Analyst {
+    pub incidents: Vec<Incident>,
+    by_entity: FxHashMap<String, usize>,
+    by_ip: FxHashMap<String, usize>,
+    by_prefix: FxHashMap<String, usize>,
+    by_app: FxHashMap<String, usize>,
+    /// Internal recipient → (minute, incident) of the last mail from an incident's account.
+    mailed_by: FxHashMap<String, (Min, usize)>,
+}
+
+/// How long an incident stays open for new breaches of its accounts.
+const OPEN_FOR: Min = 7 * DAY;
+/// B's unusual login counts as part of A's incident if B received mail from A this recently.
+const PHISH_WINDOW: Min = 48 * HOUR;
+
+impl Analyst {
+    fn root(&self, mut i: usize) -> usize {
+        while let Some(target) = &self.incidents[i].merged_into {
+            match self.incidents.iter().position(|x| &x.id == target) {
+                Some(j) if j != i => i = j,
+                _ => break,
+            }
+        }
+        i
+    }
+
+    /// The id an incident id now lives under (after merges).
+    pub fn resolve(&self, id: &str) -> String {
+        match self.incidents.iter().position(|x| x.id == id) {
+            Some(i) => self.incidents[self.root(i)].id.clone(),
+            None => id.to_string(),
+        }
+    }
+
+    pub fn incident_of(&self, entity: &str) -> Option<&Incident> {
+        self.by_entity
+            .get(entity)
+            .map(|i| &self.incidents[self.root(*i)])
+    }
+
+    /// Adds a breach; returns the index of the incident it is in (after merges).
+    pub fn on_breach(
+        &mut self,
+        b: &vigil_report::Breach,
+        meta: &BreachMeta,
+        t: Min,
+        min_score: f64,
+        new: bool,
+    ) -> usize {
+        let mut candidates: Vec<(usize, String)> = Vec::new();
+        let open = |inc: &Incident| t.saturating_sub(crate::util::minute(&inc.end)) <= OPEN_FOR;
+        if let Some(&i) = self.by_entity.get(&b.entity) {
+            let r = self.root(i);
+            if open(&self.incidents[r]) {
+                candidates.push((r, String::new()));
+            }
+        }
+        let mut link =
+            |map: &FxHashMap<String, usize>, key: &Option<String>, rare: bool, why: &str| {
+                if let (Some(k), true) = (key, rare) {
+                    if let Some(&i) = map.get(k) {
+                        candidates.push((i, format!("{} shares {why} {k}", b.entity)));
+                    }
+                }
+            };
+        link(&self.by_ip, &meta.ip, meta.ip_rare, "the rare IP");
+        link(
+            &self.by_prefix,
+            &meta.prefix,
+            meta.prefix_rare,
+            "the rare network",
+        );
+        link(&self.by_app, &meta.app, meta.app_rare, "the rare app");
+        if meta.unusual_login {
+            if let Some(&(at, i)) = self.mailed_by.get(&b.entity) {
+                if t.saturating_sub(at) <= PHISH_WINDOW && t >= at {
+                    candidates.push((
+                        i,
+                        format!(
+                            "{} received mail from a compromised account {} minutes before this unusual login",
+                            b.entity,
+                            t - at
+                        ),
+                    ));
+                }
+            }
+        }
+        let mut roots: Vec<(usize, String)> = Vec::new();
+        for (i, mut why) in candidates {
+            let r = self.root(i);
+            if !open(&self.incidents[r]) {
+                continue;
+            }
+            if self.incidents[r].entities.contains(&b.entity) {
+                why.clear(); // already part of it: not a new link
+            }
+            match roots.iter_mut().find(|(x, _)| *x == r) {
+                Some(x) if x.1.is_empty() => x.1 = why,
+                Some(_) => {}
+                None => roots.push((r, why)),
+            }
+        }
+        roots.sort_by_key(|(r, _)| *r);
+        let target = match roots.first() {
+            Some((r, _)) => *r,
+            None => {
+                let id = format!("i{}", self.incidents.len() + 1);
+                self.incidents.push(Incident {
+                    id,
+                    title: String::new(),
+                    score: 0.0,
+                    start: b.time,
+                    end: b.time,
+                    entities: BTreeSet::new(),
+                    breach_ids: Vec::new(),
+                    model_scores: BTreeMap::new(),
+                    timeline: Vec::new(),
+                    ips: BTreeSet::new(),
+                    networks: BTreeSet::new(),
+                    countries: BTreeSet::new(),
+                    apps: BTreeSet::new(),
+                    links: Vec::new(),
+                    summary: String::new(),
+                    visible: false,
+                    merged_into: None,
+                });
+                self.incidents.len() - 1
+            }
+        };
+        for (r, why) in &roots[roots.len().min(1)..] {
+            self.merge(*r, target);
+            if !why.is_empty() {
+                self.incidents[target].links.push(why.clone());
+            }
+        }
+        if let Some((_, why)) = roots.first() {
+            if !why.is_empty() && !self.incidents[target].links.contains(why) {
+                self.incidents[target].links.push(why.clone());
+            }
+        }
+        let inc = &mut self.incidents[target];
+        if new {
+            inc.breach_ids.push(b.id.clone());
+            if inc.timeline.len() < TIMELINE_CAP {
+                inc.timeline.push(TimelineEntry {
+                    time: b.time,
+                    entity: b.entity.clone(),
+                    what: format!("{}: {}", b.model, b.reason),
+                    breach_id: Some(b.id.clone()),
+                    event_id: b.event_ids.first().cloned(),
+                });
+            }
+        }
+        inc.entities.insert(b.entity.clone());
+        if let Some(a) = &meta.account {
+            inc.entities.insert(a.clone());
+        }
+        let e = inc.model_scores.entry(b.model.clone()).or_insert(0.0);
+        *e = e.max(b.score);
+        inc.start = inc.start.min(b.time);
+        inc.end = inc.end.max(b.time);
+        if meta.ip_rare && b.score >= 50.0 {
+            if let Some(ip) = &meta.ip {
+                inc.ips.insert(ip.clone());
+                if let Some(c) = &meta.country {
+                    inc.countries.insert(c.clone());
+                }
+                if let Some(a) = meta.asn {
+                    inc.networks.insert(format!("AS{a}"));
+                }
+            }
+        }
+        if meta.app_rare && b.score >= 50.0 {
+            if let Some(app) = &meta.app {
+                inc.apps.insert(app.clone());
+            }
+        }
+        inc.timeline.sort_by_key(|a| a.time);
+        inc.rescore();
+        inc.retitle();
+        if inc.score >= min_score {
+            inc.visible = true;
+        }
+        inc.resummarise(&[]);
+        self.by_entity.insert(b.entity.clone(), target);
+        if let Some(a) = &meta.account {
+            self.by_entity.insert(a.clone(), target);
+        }
+        if b.score >= 50.0 {
+            if let (Some(ip), true) = (&meta.ip, meta.ip_rare) {
+                self.by_ip.insert(ip.clone(), target);
+            }
+            if let (Some(p), true) = (&meta.prefix, meta.prefix_rare) {
+                self.by_prefix.insert(p.clone(), target);
+            }
+            if let (Some(a), true) = (&meta.app, meta.app_rare) {
+                self.by_app.insert(a.clone(), target);
+            }
+        }
+        target
+    }
+
+    fn merge(&mut self, from: usize, into: usize) {
+        if from == into {
+            return;
+        }
+        let src = self.incidents[from].clone();
+        let into_id = self.incidents[into].id.clone();
+        let dst = &mut self.incidents[into];
+        dst.entities.extend(src.entities.iter().cloned());
+        dst.breach_ids.extend(src.breach_ids.iter().cloned());
+        for (m, s) in &src.model_scores {
+            let e = dst.model_scores.entry(m.clone()).or_insert(0.0);
+            *e = e.max(*s);
+        }
+        dst.timeline.extend(src.timeline.iter().cloned());
+        dst.timeline.sort_by_key(|a| a.time);
+        dst.timeline.truncate(TIMELINE_CAP);
+        dst.ips.extend(src.ips.iter().cloned());
+        dst.networks.extend(src.networks.iter().cloned());
+        dst.countries.extend(src.countries.iter().cloned());
+        dst.apps.extend(src.apps.iter().cloned());
+        dst.links.extend(src.links.iter().cloned());
+        dst.start = dst.start.min(src.start);
+        dst.end = dst.end.max(src.end);
+        dst.visible |= src.visible;
+        let f = &mut self.incidents[from];
+        f.merged_into = Some(into_id);
+        f.visible = false;
+        f.breach_ids.clear();
+        for map in [
+            &mut self.by_entity,
+            &mut self.by_ip,
+            &mut self.by_prefix,
+            &mut self.by_app,
+        ] {
+            for v in map.values_mut() {
+                if *v == from {
+                    *v = into;
+                }
+            }
+        }
+        for v in self.mailed_by.values_mut() {
+            if v.1 == from {
+                v.1 = into;
+            }
+        }
+    }
+
+    /// Notes mail from an account with an incident to an internal recipient (phishing chain).
+    pub fn on_mail(&mut self, sender: &str, recipient: &str, t: Min) {
+        let Some(&i) = self.by_entity.get(sender) else {
+            return;
+        };
+        let r = self.root(i);
+        if self.incidents[r].score < 50.0 || sender == recipient {
+            return;
+        }
+        self.mailed_by.insert(recipient.to_string(), (t, r));
+        if self.mailed_by.len() > 1 << 17 {
+            let horizon = t.saturating_sub(PHISH_WINDOW);
+            self.mailed_by.retain(|_, (at, _)| *at >= horizon);
+        }
+    }
+
+    /// Adds a key event (rule, consent, file viewed, ...) of an account in a visible incident.
+    pub fn on_key_event(&mut self, account: &str, time: Timestamp, what: String, event_id: &str) {
+        let Some(&i) = self.by_entity.get(account) else {
+            return;
+        };
+        let r = self.root(i);
+        let inc = &mut self.incidents[r];
+        if !inc.visible || inc.timeline.len() >= TIMELINE_CAP || time < inc.start {
+            return;
+        }
+        if crate::util::minute(&time).saturating_sub(crate::util::minute(&inc.end)) > OPEN_FOR {
+            return;
+        }
+        inc.timeline.push(TimelineEntry {
+            time,
+            entity: account.to_string(),
+            what,
+            breach_id: None,
+            event_id: Some(event_id.to_string()),
+        });
+    }
+
+    /// Visible incidents, merged ones excluded.
+    pub fn visible(&self) -> impl Iterator<Item = &Incident> {
+        self.incidents
+            .iter()
+            .filter(|i| i.visible && i.merged_into.is_none())
+    }
+}
