@@ -38,6 +38,9 @@ enum Command {
     Replay(ReplayArgs),
     /// Write a realistic Microsoft 365 tenant's logs, with labelled attacks, in the real formats.
     Simulate(SimulateArgs),
+    /// Generate a tenant with the reference attack, replay it, and show the incident, its
+    /// timeline and the actions with the times they would have been taken.
+    Demo(DemoArgs),
     /// List the detection models or run their inline tests.
     Models {
         #[command(subcommand)]
@@ -322,33 +325,37 @@ fn parse_only(args: &ReplayArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn replay(args: ReplayArgs) -> Result<ExitCode> {
-    if args.parse_only {
-        return parse_only(&args);
-    }
-    let config = Config::load(args.config.as_deref())?;
+/// What a replay produced: the report and, when detection ran, the engine with its details.
+struct ReplayRun {
+    report: Report,
+    engine: Option<vigil_engine::Engine>,
+}
+
+/// Reads `paths` through ingest and (unless `engine_config` is `None`) detection. Returns
+/// `Ok(None)` when the replay stopped on a bad record (`--strict`) or an I/O error, already
+/// reported on stderr.
+fn run_replay(
+    paths: &[PathBuf],
+    config: &Config,
+    options: &ReplayOptions,
+    engine_config: Option<vigil_engine::EngineConfig>,
+    events: Option<&Path>,
+    quiet: bool,
+) -> Result<Option<ReplayRun>> {
     let mut enrich_config = config.enrich.clone();
     enrich_config.resolve_defaults();
     let enricher = Enricher::load(&enrich_config).context("cannot load enrichment data")?;
-    if !enricher.has_country_data() && !args.quiet {
+    if !enricher.has_country_data() && !quiet {
         eprintln!(
             "warning: no IP country database found; run scripts/fetch-ip-data.sh (searched {:?})",
             EnrichConfig::default_data_dirs()
         );
     }
-    let files = vigil_sources::collect_files(&args.paths)?;
-    let options = ReplayOptions {
-        format: args.format,
-        strict: args.strict,
-        ingest: config.ingest.clone(),
-        state_dir: args.state_dir.clone().or(config.state_dir.clone()),
-    };
-    let mut engine = if args.no_detect {
-        None
-    } else {
-        Some(vigil_engine::Engine::new(config.engine()?).map_err(|e| anyhow::anyhow!("{e}"))?)
-    };
-    let mut events_out = args.events.as_deref().map(open_output).transpose()?;
+    let files = vigil_sources::collect_files(paths)?;
+    let mut engine = engine_config
+        .map(|c| vigil_engine::Engine::new(c).map_err(|e| anyhow::anyhow!("{e}")))
+        .transpose()?;
+    let mut events_out = events.map(open_output).transpose()?;
     let mut write_error: Option<std::io::Error> = None;
     let mut sink = |e: Event| {
         if let Some(engine) = engine.as_mut() {
@@ -365,9 +372,9 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
             }
         }
     };
-    let progress = TerminalProgress::new(args.quiet);
+    let progress = TerminalProgress::new(quiet);
     let enrich = |e: &mut Event| enricher.enrich(e);
-    let summary = vigil_ingest::replay(&files, &options, &enrich, &progress, &mut sink);
+    let summary = vigil_ingest::replay(&files, options, &enrich, &progress, &mut sink);
     if let Some(w) = events_out.as_mut() {
         w.flush()?;
     }
@@ -378,7 +385,7 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
-            return Ok(ExitCode::from(1));
+            return Ok(None);
         }
     };
     let mut report = Report {
@@ -388,19 +395,221 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
     if let Some(engine) = &engine {
         engine.fill_report(&mut report);
     }
+    Ok(Some(ReplayRun { report, engine }))
+}
+
+fn replay(args: ReplayArgs) -> Result<ExitCode> {
+    if args.parse_only {
+        return parse_only(&args);
+    }
+    let config = Config::load(args.config.as_deref())?;
+    let options = ReplayOptions {
+        format: args.format,
+        strict: args.strict,
+        ingest: config.ingest.clone(),
+        state_dir: args.state_dir.clone().or(config.state_dir.clone()),
+    };
+    let engine_config = (!args.no_detect).then(|| config.engine()).transpose()?;
+    let detect = engine_config.is_some();
+    let Some(run) = run_replay(
+        &args.paths,
+        &config,
+        &options,
+        engine_config,
+        args.events.as_deref(),
+        args.quiet,
+    )?
+    else {
+        return Ok(ExitCode::from(1));
+    };
     if !args.quiet {
-        eprint!("{}", report.summary.to_text());
-        if engine.is_some() {
-            eprint!("{}", detection_text(&report));
+        eprint!("{}", run.report.summary.to_text());
+        if detect {
+            eprint!("{}", detection_text(&run.report));
         }
     }
     if let Some(path) = &args.report_json {
         let mut w = open_output(path)?;
-        serde_json::to_writer_pretty(&mut w, &report)?;
+        serde_json::to_writer_pretty(&mut w, &run.report)?;
         w.write_all(b"\n")?;
         w.flush()?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// Accounts in the generated tenant.
+    #[arg(long, default_value_t = 200)]
+    accounts: usize,
+    /// Days of history; the attack starts two days before the end.
+    #[arg(long, default_value_t = 21)]
+    days: u32,
+    #[arg(long, default_value_t = 2022)]
+    seed: u64,
+    /// Global response mode: confirm (the reference organisation's) or autonomous.
+    #[arg(long, default_value = "confirm", value_parser = ["confirm", "autonomous", "off"])]
+    mode: String,
+    /// Where the tenant and report go (default: a directory under target/).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn demo(args: DemoArgs) -> Result<ExitCode> {
+    anyhow::ensure!(args.days >= 3, "--days must be at least 3");
+    let out = args.out.unwrap_or_else(|| PathBuf::from("target/demo"));
+    let tenant = out.join("tenant");
+    if tenant.exists() {
+        std::fs::remove_dir_all(&tenant)
+            .with_context(|| format!("cannot clear {}", tenant.display()))?;
+    }
+    let sim = vigil_sim::SimConfig {
+        accounts: args.accounts,
+        days: args.days,
+        seed: args.seed,
+        attacks: vec![vigil_sim::AttackSpec {
+            kind: vigil_sim::AttackKind::ReferenceChain,
+            day: Some(args.days - 2),
+        }],
+        ..Default::default()
+    };
+    eprintln!(
+        "generating {} accounts x {} days with the reference attack on day {} ...",
+        args.accounts,
+        args.days,
+        args.days - 2
+    );
+    vigil_sim::simulate(&sim, &tenant, &|_| {}).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let truth =
+        vigil_sim::load_truth(&tenant.join("truth.json")).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config = Config::default();
+    let mut engine_config = config.engine()?;
+    engine_config.response.mode = match args.mode.as_str() {
+        "autonomous" => vigil_report::ActionMode::Autonomous,
+        "off" => vigil_report::ActionMode::Off,
+        _ => vigil_report::ActionMode::Confirm,
+    };
+    let paths = ["audit", "signins", "messagetrace"].map(|d| tenant.join(d));
+    let options = ReplayOptions {
+        ingest: config.ingest.clone(),
+        ..Default::default()
+    };
+    let Some(run) = run_replay(&paths, &config, &options, Some(engine_config), None, false)? else {
+        return Ok(ExitCode::from(1));
+    };
+    eprint!("{}", run.report.summary.to_text());
+    let report_path = out.join("report.json");
+    let mut w = open_output(&report_path)?;
+    serde_json::to_writer_pretty(&mut w, &run.report)?;
+    w.flush()?;
+    let engine = run.engine.expect("detection ran");
+    let attack = truth
+        .attacks
+        .iter()
+        .find(|a| a.kind == vigil_sim::AttackKind::ReferenceChain)
+        .context("the simulated tenant has no reference attack")?;
+    print!("{}", demo_text(&engine, attack));
+    println!(
+        "\nreport: {}   tenant and ground truth: {}",
+        report_path.display(),
+        tenant.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The reference incident as a person reads it: summary, timeline, actions.
+fn demo_text(engine: &vigil_engine::Engine, attack: &vigil_sim::TruthAttack) -> String {
+    use std::fmt::Write;
+    let secs =
+        |t: &chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut s = String::new();
+    let incidents = engine.incidents_detailed();
+    let incident = incidents
+        .iter()
+        .filter(|i| i.visible && i.merged_into.is_none())
+        .filter(|i| attack.compromised.iter().any(|a| i.entities.contains(a)))
+        .max_by(|a, b| a.score.total_cmp(&b.score));
+    let Some(incident) = incident else {
+        let _ = writeln!(
+            s,
+            "\nno incident holds the attacked accounts {:?}",
+            attack.compromised
+        );
+        return s;
+    };
+    let _ = writeln!(s, "\n== {} (score {:.0})", incident.title, incident.score);
+    let _ = writeln!(s, "{} .. {}", secs(&incident.start), secs(&incident.end));
+    let _ = writeln!(
+        s,
+        "accounts: {}",
+        incident
+            .entities
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let infra: Vec<String> = incident
+        .ips
+        .iter()
+        .chain(&incident.networks)
+        .chain(&incident.countries)
+        .chain(&incident.apps)
+        .cloned()
+        .collect();
+    let _ = writeln!(s, "attacker infrastructure: {}", infra.join(", "));
+    for link in &incident.links {
+        let _ = writeln!(s, "grouped because: {link}");
+    }
+    let _ = writeln!(s, "\n{}\n\ntimeline:", incident.summary);
+    for entry in incident.timeline.iter().take(60) {
+        let _ = writeln!(
+            s,
+            "  {}  {:<32} {}",
+            secs(&entry.time),
+            entry.entity,
+            entry.what
+        );
+    }
+    if incident.timeline.len() > 60 {
+        let _ = writeln!(
+            s,
+            "  ... {} more entries in the report",
+            incident.timeline.len() - 60
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nactions (event time at which each was, or would have been, taken):"
+    );
+    for a in engine
+        .actions_detailed()
+        .iter()
+        .filter(|a| a.incident_id == incident.id)
+    {
+        let before_spam = attack
+            .first_spam
+            .map(|spam| {
+                let minutes = (spam - a.time).num_minutes();
+                if minutes >= 0 {
+                    format!(", {minutes} min before the first spam")
+                } else {
+                    format!(", {} min after the first spam", -minutes)
+                }
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "  {}  {:<18} {:<45} {:?}/{}{}",
+            secs(&a.time),
+            a.kind,
+            a.target,
+            a.mode,
+            a.state,
+            before_spam
+        );
+    }
+    s
 }
 
 /// A few lines on what detection found, for people.
@@ -491,6 +700,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay(args),
         Command::Simulate(args) => simulate(args),
         Command::Models { command } => models(command),
+        Command::Demo(args) => demo(args),
     };
     match result {
         Ok(code) => code,

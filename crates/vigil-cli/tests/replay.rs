@@ -510,3 +510,31 @@ fn reference_attack_is_caught_at_the_first_login_and_held_in_one_incident() {
         assert!(holds_all, "seed {seed}: one incident holds A, B and C");
     }
 }
+
+#[test]
+fn demo_prints_the_incident_timeline_and_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = vigil()
+        .args(["demo", "--accounts", "100", "--days", "12", "--seed", "4"])
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("== "), "an incident heading: {text}");
+    assert!(text.contains("timeline:"), "{text}");
+    assert!(
+        text.contains("disable_user") || text.contains("revoke_sessions"),
+        "{text}"
+    );
+    assert!(text.contains("before the first spam"), "{text}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    assert!(!report["incidents"].as_array().unwrap().is_empty());
+}
