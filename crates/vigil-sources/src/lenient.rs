@@ -171,7 +171,10 @@ pub fn name_values(raw: Option<&RawValue>) -> Vec<NameValue> {
     // Fast path for the common case, a real array: typed, no intermediate `Value` tree.
     if let Some(r) = raw.filter(|r| r.get().starts_with('[')) {
         if let Ok(pairs) = serde_json::from_str::<Vec<FastPair>>(r.get()) {
-            return pairs.into_iter().filter_map(FastPair::into_name_value).collect();
+            return pairs
+                .into_iter()
+                .filter_map(FastPair::into_name_value)
+                .collect();
         }
     }
     match json_or_string(raw) {
