@@ -276,7 +276,7 @@ impl Event {
     /// searchable by name: `Parameters.ForwardTo`. Meant for models on generic events.
     pub fn field(&self, path: &str) -> Option<serde_json::Value> {
         let root: serde_json::Value = serde_json::from_str(&self.raw).ok()?;
-        lookup_path(&root, path).cloned()
+        lookup_path(&root, path)
     }
 }
 
@@ -345,17 +345,29 @@ pub fn known_name(name: &str) -> Cow<'static, str> {
 }
 
 /// Finds a dotted path in a JSON value, case-insensitively, descending into Name/Value lists and
-/// into strings that themselves hold JSON.
-pub fn lookup_path<'v>(root: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
-    let mut current = root;
+/// into strings that themselves hold JSON (`"Parameters": "[{\"Name\":...}]"`).
+pub fn lookup_path(root: &serde_json::Value, path: &str) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    let mut current = root.clone();
     for segment in path.split('.') {
+        if let Value::String(text) = &current {
+            let t = text.trim_start();
+            if t.starts_with('[') || t.starts_with('{') {
+                current = serde_json::from_str(t).ok()?;
+            }
+        }
         current = match current {
-            serde_json::Value::Object(map) => map
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(segment))
-                .map(|(_, v)| v)?,
-            serde_json::Value::Array(items) => items.iter().find_map(|item| {
-                let obj = item.as_object()?;
+            Value::Object(mut map) => {
+                let key = map
+                    .keys()
+                    .find(|k| k.eq_ignore_ascii_case(segment))?
+                    .clone();
+                map.remove(&key)?
+            }
+            Value::Array(items) => items.into_iter().find_map(|item| {
+                let Value::Object(obj) = item else {
+                    return None;
+                };
                 let name = obj
                     .iter()
                     .find(|(k, _)| k.eq_ignore_ascii_case("name") || k.eq_ignore_ascii_case("key"))
@@ -363,7 +375,7 @@ pub fn lookup_path<'v>(root: &'v serde_json::Value, path: &str) -> Option<&'v se
                 if !name.eq_ignore_ascii_case(segment) {
                     return None;
                 }
-                obj.iter()
+                obj.into_iter()
                     .find(|(k, _)| k.eq_ignore_ascii_case("value"))
                     .map(|(_, v)| v)
             })?,
@@ -829,6 +841,9 @@ mod tests {
         assert_eq!(lookup_path(&v, "parameters.forwardto").unwrap(), "x@y.z");
         assert_eq!(lookup_path(&v, "item.subject").unwrap(), "hi");
         assert!(lookup_path(&v, "item.missing").is_none());
+        // Lists delivered as a string holding JSON, as the OfficeActivity table stores them.
+        let s = serde_json::json!({"Parameters": "[{\"Name\":\"ForwardTo\",\"Value\":\"a@b.c\"}]"});
+        assert_eq!(lookup_path(&s, "Parameters.ForwardTo").unwrap(), "a@b.c");
     }
 
     #[test]
