@@ -68,6 +68,16 @@ struct ScanState {
     unit_line: u64,
 }
 
+/// Outcome of reading one physical line with a size cap.
+enum LineRead {
+    /// A line (possibly without its final newline) is in `line_buf`.
+    Line,
+    /// The line was longer than [`MAX_UNIT_BYTES`]; it was consumed and not kept.
+    TooLong,
+    /// End of input (or a read error, kept in `io_error`).
+    End,
+}
+
 impl<R: BufRead> RecordSplitter<R> {
     pub fn new(reader: R) -> Self {
         RecordSplitter {
@@ -81,22 +91,117 @@ impl<R: BufRead> RecordSplitter<R> {
         }
     }
 
-    /// Decides between line mode and bracket scanning from the first non-blank line.
-    fn decide(&mut self) {
-        // Skip a byte-order mark and leading blank lines.
+    /// Reads one physical line into `line_buf`, never holding more than [`MAX_UNIT_BYTES`] of it:
+    /// a longer line is consumed to its end and reported as [`LineRead::TooLong`].
+    fn read_line_capped(&mut self) -> LineRead {
+        self.line_buf.clear();
+        let mut too_long = false;
+        let mut read_any = false;
         loop {
-            self.line_buf.clear();
-            match self.reader.read_until(b'\n', &mut self.line_buf) {
-                Ok(0) => {
-                    self.mode = Mode::Finished;
-                    return;
-                }
-                Ok(_) => {}
+            let available = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     self.io_error = Some(e.to_string());
+                    return LineRead::End;
+                }
+            };
+            if available.is_empty() {
+                break;
+            }
+            read_any = true;
+            let (take, done) = match memchr::memchr(b'\n', available) {
+                Some(i) => (i + 1, true),
+                None => (available.len(), false),
+            };
+            if !too_long {
+                if self.line_buf.len() + take > MAX_UNIT_BYTES + 1 {
+                    too_long = true;
+                    self.line_buf = Vec::with_capacity(4096);
+                } else {
+                    self.line_buf.extend_from_slice(&available[..take]);
+                }
+            }
+            self.reader.consume(take);
+            if done {
+                break;
+            }
+        }
+        match (read_any, too_long) {
+            (false, _) => LineRead::End,
+            (true, true) => LineRead::TooLong,
+            (true, false) => LineRead::Line,
+        }
+    }
+
+    /// Skips a byte-order mark and leading white space, counting lines, and returns the first
+    /// other byte without consuming it.
+    fn skip_leading_space(&mut self) -> Option<u8> {
+        let mut at_start = true;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.io_error = Some(e.to_string());
+                    return None;
+                }
+            };
+            if available.is_empty() {
+                return None;
+            }
+            let mut skip = 0;
+            if at_start && available.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                skip = 3;
+            }
+            at_start = false;
+            while skip < available.len() && available[skip].is_ascii_whitespace() {
+                if available[skip] == b'\n' {
+                    self.line += 1;
+                }
+                skip += 1;
+            }
+            if skip < available.len() {
+                let first = available[skip];
+                self.reader.consume(skip);
+                return Some(first);
+            }
+            let n = available.len();
+            self.reader.consume(n);
+        }
+    }
+
+    /// Decides between line mode and bracket scanning from the first non-blank line.
+    fn decide(&mut self) {
+        // An array (a content blob, often one enormous line) is scanned straight away, without
+        // reading its first line into memory.
+        match self.skip_leading_space() {
+            None => {
+                self.mode = Mode::Finished;
+                return;
+            }
+            Some(b'[') => {
+                self.mode = Mode::Scan;
+                return;
+            }
+            Some(_) => {}
+        }
+        loop {
+            match self.read_line_capped() {
+                LineRead::End => {
                     self.mode = Mode::Finished;
                     return;
                 }
+                LineRead::TooLong => {
+                    self.pending.push_back(SplitItem::Error {
+                        line: self.line,
+                        reason: format!("line longer than {} MiB skipped", MAX_UNIT_BYTES >> 20),
+                    });
+                    self.line += 1;
+                    self.mode = Mode::Lines;
+                    return;
+                }
+                LineRead::Line => {}
             }
             let mut start = 0;
             if self.line_buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
@@ -197,20 +302,22 @@ impl<R: BufRead> RecordSplitter<R> {
 
     fn next_line_unit(&mut self) {
         loop {
-            self.line_buf.clear();
-            match self.reader.read_until(b'\n', &mut self.line_buf) {
-                Ok(0) => {
-                    self.mode = Mode::Finished;
-                    return;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    self.io_error = Some(e.to_string());
-                    self.mode = Mode::Finished;
-                    return;
-                }
-            }
             let line = self.line;
+            match self.read_line_capped() {
+                LineRead::End => {
+                    self.mode = Mode::Finished;
+                    return;
+                }
+                LineRead::TooLong => {
+                    self.line += 1;
+                    self.pending.push_back(SplitItem::Error {
+                        line,
+                        reason: format!("record larger than {} MiB skipped", MAX_UNIT_BYTES >> 20),
+                    });
+                    return;
+                }
+                LineRead::Line => {}
+            }
             self.line += 1;
             let mut trimmed = trim_ascii(&self.line_buf);
             // Some exporters write a JSON array one element per line with trailing commas.
@@ -596,6 +703,22 @@ mod tests {
         let got = units("title: x\nid: 1\n{\"a\":1}\n");
         assert_eq!(got.len(), 1);
         assert!(got[0].0.contains("not a JSON log file"));
+    }
+
+    #[test]
+    fn an_oversized_line_is_skipped_and_the_next_one_read() {
+        let big = format!("{{\"a\":\"{}\"}}", "x".repeat(MAX_UNIT_BYTES + 10));
+        let input = format!("{{\"first\":1}}\n{big}\n{{\"after\":2}}\n");
+        let got = units(&input);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0].0, "{\"first\":1}");
+        assert!(
+            got[1].0.starts_with("ERR record larger than"),
+            "{}",
+            &got[1].0[..40]
+        );
+        assert_eq!(got[1].1, 2);
+        assert_eq!(got[2], ("{\"after\":2}".into(), 3));
     }
 
     #[test]
