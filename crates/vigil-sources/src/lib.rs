@@ -330,13 +330,7 @@ impl FileReader {
         reader: Box<dyn Read + Send>,
         format: Option<Format>,
     ) -> FileReader {
-        let mut peek = BufReader::with_capacity(1 << 16, reader);
-        let is_gzip = matches!(peek.fill_buf(), Ok(b) if b.starts_with(&[0x1f, 0x8b]));
-        let decoded: Box<dyn Read + Send> = if is_gzip {
-            Box::new(flate2::bufread::MultiGzDecoder::new(peek))
-        } else {
-            Box::new(peek)
-        };
+        let decoded = decompressed(reader);
         FileReader {
             path: name.into(),
             splitter: RecordSplitter::new(BufReader::with_capacity(1 << 18, decoded)),
@@ -539,6 +533,18 @@ impl Iterator for FileReader {
     }
 }
 
+/// The bytes of a file, gunzipped when they start with gzip's magic number (whatever the name
+/// says; concatenated gzip members are read as one stream).
+fn decompressed(reader: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
+    let mut peek = BufReader::with_capacity(1 << 16, reader);
+    let is_gzip = matches!(peek.fill_buf(), Ok(b) if b.starts_with(&[0x1f, 0x8b]));
+    if is_gzip {
+        Box::new(flate2::bufread::MultiGzDecoder::new(peek))
+    } else {
+        Box::new(peek)
+    }
+}
+
 /// Keys that carry a record's event time, in the shapes Vigil reads.
 const TIME_KEYS: &[&str] = &[
     "\"CreationTime\"",
@@ -558,14 +564,7 @@ const TIME_KEYS: &[&str] = &[
 /// wrong guess costs ordering quality (records counted late), never records. `None` when no
 /// time is found there.
 pub fn sniff_first_time(path: &Path) -> Option<vigil_event::Timestamp> {
-    let file = File::open(path).ok()?;
-    let mut peek = BufReader::with_capacity(1 << 16, file);
-    let is_gzip = matches!(peek.fill_buf(), Ok(b) if b.starts_with(&[0x1f, 0x8b]));
-    let reader: Box<dyn Read> = if is_gzip {
-        Box::new(flate2::bufread::MultiGzDecoder::new(peek))
-    } else {
-        Box::new(peek)
-    };
+    let reader = decompressed(Box::new(File::open(path).ok()?));
     let mut head = Vec::with_capacity(1 << 16);
     reader.take(1 << 16).read_to_end(&mut head).ok()?;
     let text = String::from_utf8_lossy(&head);
