@@ -41,6 +41,8 @@ enum Command {
     /// Generate a tenant with the reference attack, replay it, and show the incident, its
     /// timeline and the actions with the times they would have been taken.
     Demo(DemoArgs),
+    /// Score a report against a simulator's ground truth (or simulate, replay and score).
+    Eval(EvalArgs),
     /// List the detection models or run their inline tests.
     Models {
         #[command(subcommand)]
@@ -438,6 +440,79 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
 }
 
 #[derive(clap::Args)]
+struct EvalArgs {
+    /// Ground truth written by `vigil simulate` (truth.json).
+    #[arg(long, requires = "report", conflicts_with = "simulate")]
+    truth: Option<PathBuf>,
+    /// Report written by `vigil replay --report-json`.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// End to end: simulate a tenant (see `vigil simulate`), replay it in autonomous mode, score.
+    #[arg(long)]
+    simulate: bool,
+    #[arg(long, default_value_t = 200)]
+    accounts: usize,
+    #[arg(long, default_value_t = 21)]
+    days: u32,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long = "attack", value_name = "KIND[@DAY]")]
+    attacks: Vec<vigil_sim::AttackSpec>,
+    /// Also write the evaluation as JSON here (`-` for stdout).
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+    /// Exit 1 when the detection issue's thresholds are not met (recall 1.0 per kind, median
+    /// time to detect under 5 minutes, at most 1 false incident per 1000 account-days, no
+    /// innocent account disabled, reference chain contained and held in one incident).
+    #[arg(long)]
+    check: bool,
+}
+
+fn eval(args: EvalArgs) -> Result<ExitCode> {
+    let evaluation = if args.simulate {
+        let sim = vigil_sim::SimConfig {
+            accounts: args.accounts,
+            days: args.days,
+            seed: args.seed,
+            attacks: args.attacks.clone(),
+            ..Default::default()
+        };
+        let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
+        let engine = Config::default().engine()?;
+        let (evaluation, _) = vigil_eval::run_end_to_end(&sim, scratch.path(), engine)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        evaluation
+    } else {
+        let (Some(truth), Some(report)) = (&args.truth, &args.report) else {
+            anyhow::bail!("give --truth and --report, or --simulate");
+        };
+        let truth = vigil_sim::load_truth(truth).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let text = std::fs::read_to_string(report)
+            .with_context(|| format!("cannot read {}", report.display()))?;
+        let report: Report = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("{}: not a Vigil report: {e}", report.display()))?;
+        vigil_eval::score(&truth, &report)
+    };
+    print!("{}", evaluation.to_text());
+    if let Some(path) = &args.json {
+        let mut w = open_output(path)?;
+        serde_json::to_writer_pretty(&mut w, &evaluation)?;
+        w.write_all(b"\n")?;
+        w.flush()?;
+    }
+    if args.check {
+        let violations = evaluation.check(&vigil_eval::Thresholds::default());
+        for v in &violations {
+            eprintln!("threshold not met: {v}");
+        }
+        if !violations.is_empty() {
+            return Ok(ExitCode::from(1));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args)]
 struct DemoArgs {
     /// Accounts in the generated tenant.
     #[arg(long, default_value_t = 200)]
@@ -701,6 +776,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate(args),
         Command::Models { command } => models(command),
         Command::Demo(args) => demo(args),
+        Command::Eval(args) => eval(args),
     };
     match result {
         Ok(code) => code,

@@ -538,3 +538,60 @@ fn demo_prints_the_incident_timeline_and_actions() {
             .unwrap();
     assert!(!report["incidents"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn eval_scores_a_replay_against_the_ground_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let tenant = dir.path().join("tenant");
+    let out = vigil()
+        .args([
+            "simulate",
+            "--quiet",
+            "--accounts",
+            "100",
+            "--days",
+            "12",
+            "--seed",
+            "9",
+        ])
+        .args(["--attack", "bec-forwarding-rule@10"])
+        .arg("--out")
+        .arg(&tenant)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report_path = dir.path().join("report.json");
+    let out = vigil()
+        .args(["replay", "--quiet", "--report-json"])
+        .arg(&report_path)
+        .args(["audit", "signins", "messagetrace"].map(|d| tenant.join(d)))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let json_path = dir.path().join("eval.json");
+    let out = vigil()
+        .args(["eval", "--truth"])
+        .arg(tenant.join("truth.json"))
+        .arg("--report")
+        .arg(&report_path)
+        .arg("--json")
+        .arg(&json_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("bec-forwarding-rule"), "{text}");
+    let eval: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    assert_eq!(eval["account_days"], 1200);
+    let bec = eval["per_kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kind"] == "bec-forwarding-rule")
+        .expect("the attack kind is scored");
+    assert_eq!(bec["attacks"], 1);
+}
