@@ -66,9 +66,16 @@ pub struct Incident {
     pub visible: bool,
     /// Merged into another incident (kept for id redirection).
     pub merged_into: Option<String>,
+    /// Evidence for the score: (model, first event id, highest score) per breach.
+    #[serde(default)]
+    pub evidence: Vec<(String, String, f64)>,
 }
 
 const TIMELINE_CAP: usize = 200;
+/// The evidence family of every model marked `unusual_login`.
+const LOGIN_FAMILY: &str = "unusual login";
+/// Beyond this many pieces of evidence an incident's score no longer moves.
+const EVIDENCE_CAP: usize = 256;
 
 impl Incident {
     pub fn to_report(&self) -> vigil_report::Incident {
@@ -84,8 +91,60 @@ impl Incident {
         }
     }
 
+    /// Notes a breach as evidence (deduplicated by model and event).
+    fn add_evidence(&mut self, model: &str, event: &str, score: f64) {
+        let n = self.evidence.len();
+        match self
+            .evidence
+            .iter_mut()
+            .find(|(m, e, _)| m == model && e == event)
+        {
+            Some(x) => x.2 = x.2.max(score),
+            None if n < EVIDENCE_CAP => {
+                self.evidence
+                    .push((model.to_string(), event.to_string(), score))
+            }
+            None => {}
+        }
+    }
+
+    /// Independent pieces of evidence: breaches of one model, or breaches raised by one event
+    /// (a login that is both a new country and impossible travel; a rule that is both new and
+    /// forwarding), say one thing once. Each group counts with its highest score.
+    fn independent_scores(&self) -> Vec<f64> {
+        let n = self.evidence.len();
+        let mut parent: Vec<usize> = (0..n).collect();
+        fn find(p: &mut [usize], mut i: usize) -> usize {
+            while p[i] != i {
+                p[i] = p[p[i]];
+                i = p[i];
+            }
+            i
+        }
+        for i in 0..n {
+            for j in 0..i {
+                let (a, b) = (&self.evidence[i], &self.evidence[j]);
+                if a.0 == b.0 || (!a.1.is_empty() && a.1 == b.1) {
+                    let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
+                    parent[ri] = rj;
+                }
+            }
+        }
+        let mut best: BTreeMap<usize, f64> = BTreeMap::new();
+        for i in 0..n {
+            let r = find(&mut parent, i);
+            let e = best.entry(r).or_insert(0.0);
+            *e = e.max(self.evidence[i].2);
+        }
+        best.into_values().collect()
+    }
+
     fn rescore(&mut self) {
-        let mut scores: Vec<f64> = self.model_scores.values().copied().collect();
+        let mut scores: Vec<f64> = if self.evidence.is_empty() {
+            self.model_scores.values().copied().collect()
+        } else {
+            self.independent_scores()
+        };
         scores.sort_by(|a, b| b.total_cmp(a));
         let Some(top) = scores.first().copied() else {
             return;
@@ -241,9 +300,18 @@ pub struct Analyst {
     by_ip: FxHashMap<String, usize>,
     by_prefix: FxHashMap<String, usize>,
     by_app: FxHashMap<String, usize>,
-    /// Internal recipient → (minute, incident) of the last mail from an incident's account.
+    /// Internal recipient → (minute, incident) of the last mail from a compromised account.
     mailed_by: FxHashMap<String, (Min, usize)>,
+    /// Account → minute of its first high-confidence breach (when it became compromised).
+    #[serde(default)]
+    compromised_at: FxHashMap<String, Min>,
 }
+
+/// A breach at least this score is high confidence: its account counts as compromised, and the
+/// IPs, networks and apps it used count as attacker infrastructure. Weaker breaches may join an
+/// incident (by the account, or by using that infrastructure) but never extend it, so that
+/// infrastructure does not cascade through accounts grouped by weaker evidence.
+pub const HIGH_CONFIDENCE: f64 = 80.0;
 
 /// How long an incident stays open for new breaches of its accounts.
 const OPEN_FOR: Min = 7 * DAY;
@@ -286,10 +354,12 @@ impl Analyst {
     ) -> usize {
         let mut candidates: Vec<(usize, String)> = Vec::new();
         let open = |inc: &Incident| t.saturating_sub(crate::util::minute(&inc.end)) <= OPEN_FOR;
+        let mut own = None;
         if let Some(&i) = self.by_entity.get(&b.entity) {
             let r = self.root(i);
             if open(&self.incidents[r]) {
                 candidates.push((r, String::new()));
+                own = Some(r);
             }
         }
         let mut link =
@@ -300,7 +370,10 @@ impl Analyst {
                     }
                 }
             };
-        link(&self.by_ip, &meta.ip, meta.ip_rare, "the rare IP");
+        // An IP is in `by_ip` only if it was rare when a high-confidence breach used it; the
+        // attacker's own use of it since (on the accounts it took over) does not make it
+        // common, so a later breach from it links whatever its rarity is now.
+        link(&self.by_ip, &meta.ip, true, "the rare IP");
         link(
             &self.by_prefix,
             &meta.prefix,
@@ -310,7 +383,16 @@ impl Analyst {
         link(&self.by_app, &meta.app, meta.app_rare, "the rare app");
         if meta.unusual_login {
             if let Some(&(at, i)) = self.mailed_by.get(&b.entity) {
-                if t.saturating_sub(at) <= PHISH_WINDOW && t >= at {
+                // Mail from a compromised account is opportunity, not proof: an attacker sends
+                // it to many, and some recipients travel. The login must itself point at the
+                // actor: high confidence on its own, or from a network the actor's
+                // high-confidence breaches used.
+                let inc = &self.incidents[self.root(i)];
+                let actor = b.score >= HIGH_CONFIDENCE
+                    || meta
+                        .asn
+                        .is_some_and(|a| inc.networks.contains(&format!("AS{a}")));
+                if actor && t.saturating_sub(at) <= PHISH_WINDOW && t >= at {
                     candidates.push((
                         i,
                         format!(
@@ -337,6 +419,23 @@ impl Analyst {
                 None => roots.push((r, why)),
             }
         }
+        // An earlier weak incident of this account (no high-confidence breach, begun before
+        // the linked compromise) is an unrelated false positive: it stays apart.
+        if let Some(own) = own {
+            let own_weak = !self.incidents[own]
+                .model_scores
+                .values()
+                .any(|&s| s >= HIGH_CONFIDENCE);
+            let own_start = crate::util::minute(&self.incidents[own].start);
+            let later_attack = roots.iter().any(|(r, why)| {
+                *r != own
+                    && !why.is_empty()
+                    && self.compromise_time(*r).is_some_and(|c| own_start < c)
+            });
+            if own_weak && later_attack {
+                roots.retain(|(r, _)| *r != own);
+            }
+        }
         roots.sort_by_key(|(r, _)| *r);
         let target = match roots.first() {
             Some((r, _)) => *r,
@@ -360,6 +459,7 @@ impl Analyst {
                     summary: String::new(),
                     visible: false,
                     merged_into: None,
+                    evidence: Vec::new(),
                 });
                 self.incidents.len() - 1
             }
@@ -394,9 +494,26 @@ impl Analyst {
         }
         let e = inc.model_scores.entry(b.model.clone()).or_insert(0.0);
         *e = e.max(b.score);
+        // Login anomalies of one incident (new country, impossible travel, unfamiliar IP,
+        // odd client) describe one fact, where the account was; they count once.
+        inc.add_evidence(
+            if meta.unusual_login {
+                LOGIN_FAMILY
+            } else {
+                &b.model
+            },
+            b.event_ids.first().map_or("", |x| x.as_str()),
+            b.score,
+        );
         inc.start = inc.start.min(b.time);
         inc.end = inc.end.max(b.time);
-        if meta.ip_rare && b.score >= 50.0 {
+        let high = b.score >= HIGH_CONFIDENCE;
+        if high {
+            let t0 = self.compromised_at.entry(b.entity.clone()).or_insert(t);
+            *t0 = (*t0).min(t);
+        }
+        let inc = &mut self.incidents[target];
+        if meta.ip_rare && high {
             if let Some(ip) = &meta.ip {
                 inc.ips.insert(ip.clone());
                 if let Some(c) = &meta.country {
@@ -407,7 +524,7 @@ impl Analyst {
                 }
             }
         }
-        if meta.app_rare && b.score >= 50.0 {
+        if meta.app_rare && high {
             if let Some(app) = &meta.app {
                 inc.apps.insert(app.clone());
             }
@@ -423,7 +540,7 @@ impl Analyst {
         if let Some(a) = &meta.account {
             self.by_entity.insert(a.clone(), target);
         }
-        if b.score >= 50.0 {
+        if high {
             if let (Some(ip), true) = (&meta.ip, meta.ip_rare) {
                 self.by_ip.insert(ip.clone(), target);
             }
@@ -435,6 +552,16 @@ impl Analyst {
             }
         }
         target
+    }
+
+    /// When the first account of an incident became compromised (its first high-confidence
+    /// breach), if any has.
+    fn compromise_time(&self, r: usize) -> Option<Min> {
+        self.incidents[r]
+            .entities
+            .iter()
+            .filter_map(|e| self.compromised_at.get(e).copied())
+            .min()
     }
 
     fn merge(&mut self, from: usize, into: usize) {
@@ -449,6 +576,9 @@ impl Analyst {
         for (m, s) in &src.model_scores {
             let e = dst.model_scores.entry(m.clone()).or_insert(0.0);
             *e = e.max(*s);
+        }
+        for (m, e, sc) in &src.evidence {
+            dst.add_evidence(m, e, *sc);
         }
         dst.timeline.extend(src.timeline.iter().cloned());
         dst.timeline.sort_by_key(|a| a.time);
@@ -490,7 +620,14 @@ impl Analyst {
             return;
         };
         let r = self.root(i);
-        if self.incidents[r].score < 50.0 || sender == recipient {
+        // Only an account already compromised (a high-confidence breach before this mail, and
+        // recent enough that its incident is still open) spreads a phishing chain; an old or
+        // weak anomaly of the sender is not a reason to suspect its recipients.
+        let compromised = self
+            .compromised_at
+            .get(sender)
+            .is_some_and(|&c| c <= t && t - c <= OPEN_FOR);
+        if !compromised || sender == recipient {
             return;
         }
         self.mailed_by.insert(recipient.to_string(), (t, r));
@@ -527,5 +664,116 @@ impl Analyst {
         self.incidents
             .iter()
             .filter(|i| i.visible && i.merged_into.is_none())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(min: Min) -> Timestamp {
+        chrono::DateTime::from_timestamp(min as i64 * 60, 0).unwrap()
+    }
+
+    fn breach(id: &str, who: &str, model: &str, score: f64, t: Min) -> vigil_report::Breach {
+        vigil_report::Breach {
+            id: id.into(),
+            model: model.into(),
+            score,
+            time: at(t),
+            entity: who.into(),
+            event_ids: vec![format!("e-{id}")],
+            reason: String::new(),
+            metrics: BTreeMap::new(),
+        }
+    }
+
+    fn login(ip: &str, asn: u32) -> BreachMeta {
+        BreachMeta {
+            model: "login".into(),
+            unusual_login: true,
+            ip: Some(ip.into()),
+            ip_rare: true,
+            asn: Some(asn),
+            ..BreachMeta::default()
+        }
+    }
+
+    const T0: Min = 27_000_000;
+
+    #[test]
+    fn phishing_chain_needs_a_compromised_sender_and_a_login_of_the_actor() {
+        let mut a = Analyst::default();
+        // An old weak anomaly of the sender: its mail links nobody.
+        a.on_breach(
+            &breach("b1", "s@x.com", "UES", 60.0, T0),
+            &login("1.1.1.1", 1),
+            T0,
+            65.0,
+            true,
+        );
+        a.on_mail("s@x.com", "r@x.com", T0 + 60);
+        let i = a.on_breach(
+            &breach("b2", "r@x.com", "UES", 60.0, T0 + 120),
+            &login("2.2.2.2", 2),
+            T0 + 120,
+            65.0,
+            true,
+        );
+        assert_eq!(a.incidents[i].entities.len(), 1);
+        // A compromised sender, and a login from the actor's network: linked.
+        a.on_breach(
+            &breach("b3", "s@x.com", "SUA", 95.0, T0 + 200),
+            &login("3.3.3.3", 3),
+            T0 + 200,
+            65.0,
+            true,
+        );
+        a.on_mail("s@x.com", "r2@x.com", T0 + 210);
+        let j = a.on_breach(
+            &breach("b4", "r2@x.com", "UES", 60.0, T0 + 300),
+            &login("4.4.4.4", 3),
+            T0 + 300,
+            65.0,
+            true,
+        );
+        assert!(a.incidents[j].entities.contains("s@x.com"));
+        // A recipient's own trip from elsewhere: not linked.
+        a.on_mail("s@x.com", "r3@x.com", T0 + 210);
+        let k = a.on_breach(
+            &breach("b5", "r3@x.com", "UES", 60.0, T0 + 300),
+            &login("5.5.5.5", 5),
+            T0 + 300,
+            65.0,
+            true,
+        );
+        assert_eq!(a.incidents[k].entities.len(), 1);
+    }
+
+    #[test]
+    fn weak_breaches_add_no_infrastructure_and_login_anomalies_count_once() {
+        let mut a = Analyst::default();
+        let i = a.on_breach(
+            &breach("b1", "t@x.com", "UES", 60.0, T0),
+            &login("1.1.1.1", 1),
+            T0,
+            65.0,
+            true,
+        );
+        let mut it = breach("b2", "t@x.com", "Impossible Travel", 60.0, T0);
+        it.event_ids = vec!["e-b1".into()];
+        a.on_breach(&it, &login("1.1.1.1", 1), T0, 65.0, true);
+        let inc = &a.incidents[i];
+        assert!(inc.ips.is_empty());
+        assert!(!inc.visible, "one trip is one weak anomaly: {}", inc.score);
+        // Another account from the same IP is not pulled in by it.
+        let j = a.on_breach(
+            &breach("b3", "u@x.com", "UES", 60.0, T0 + 10),
+            &login("1.1.1.1", 1),
+            T0 + 10,
+            65.0,
+            true,
+        );
+        assert_ne!(i, j);
     }
 }

@@ -476,7 +476,12 @@ impl Engine {
             meta.country = f.country.map(|c| c.as_str().to_string());
             meta.asn = f.asn;
             meta.app = f.app_name.clone().or(f.app.clone());
-            meta.app_rare = num("app_org_accounts").is_some_and(|k| k <= 3.0);
+            // A Microsoft first-party app is rare only because few grant it explicitly; it is
+            // never attacker infrastructure that links accounts.
+            let first_party = [&f.app, &f.app_name]
+                .iter()
+                .any(|a| a.as_deref().is_some_and(util::is_first_party_app));
+            meta.app_rare = !first_party && num("app_org_accounts").is_some_and(|k| k <= 3.0);
         } else {
             reason = String::new();
         }

@@ -802,7 +802,13 @@ pub fn compute(
         let ak = org.app.accounts(k).min(n);
         let label = f.app_name.clone().unwrap_or_else(|| app.clone());
         m.put("app_org_accounts", ak).base(n);
-        let rare = ak <= 2;
+        // Microsoft's own apps and resources (Graph, Exchange, ...) are rare in a tenant only
+        // because few people grant them explicitly; they are not an unknown app.
+        let first_party = crate::util::is_first_party_app(app)
+            || f.app_name
+                .as_deref()
+                .is_some_and(crate::util::is_first_party_app);
+        let rare = ak <= 2 && !first_party;
         m.put("app_rare_in_org", rare).text_if(
             rare && matches!(ev.kind, EventKind::AppConsent(_)),
             || match ak {

@@ -428,10 +428,21 @@ impl Runtime {
                     if !counts(rec.last().expect("the breach itself")) {
                         continue;
                     }
+                    // Login anomalies (models marked unusual_login: new country, impossible
+                    // travel, unfamiliar IP, odd client) say one thing, where the account was:
+                    // together they count as one model, or one trip would look like three.
+                    let family = |model: &str| -> bool {
+                        models.iter().any(|x| x.unusual_login && x.name == model)
+                    };
                     let mut per_model: Vec<(String, f64, String, Min)> = Vec::new();
                     for r in rec.iter().filter(|r| counts(r)) {
-                        match per_model.iter_mut().find(|x| x.0 == r.model) {
+                        let login = family(&r.model);
+                        match per_model
+                            .iter_mut()
+                            .find(|x| x.0 == r.model || (login && family(&x.0)))
+                        {
                             Some(x) if r.score > x.1 => {
+                                x.0 = r.model.clone();
                                 x.1 = r.score;
                                 x.2 = r.id.clone();
                                 x.3 = r.t;

@@ -228,8 +228,11 @@ impl Peak {
     pub fn value(&self, now: Min, hl: f32) -> f32 {
         decay(self.v, self.at, now, hl)
     }
-    pub fn update(&mut self, x: f32, now: Min, hl: f32, span: Min) {
+    /// Records `x`; returns the largest value of the epoch this closes, if it closes one.
+    pub fn update(&mut self, x: f32, now: Min, hl: f32, span: Min) -> Option<f32> {
+        let mut closed = None;
         if now >= self.epoch.saturating_add(span) || self.epoch == 0 {
+            closed = (self.cur > 0.0).then_some(self.cur);
             let past = self.value(self.epoch.max(self.at), hl);
             let committed = past.max(self.cur);
             if committed > 0.0 {
@@ -240,6 +243,7 @@ impl Peak {
             self.epoch = now;
         }
         self.cur = self.cur.max(x);
+        closed
     }
 }
 
@@ -998,8 +1002,12 @@ impl State {
             EventKind::FileActivity(_) if f.downloads > 0 => {
                 acct.downloads.add(t, f.downloads);
                 let x = acct.downloads.sum(t) as f32;
-                acct.peak_downloads.update(x, t, phl, 60);
-                quantile_step(&mut org.downloads_peak_q, x);
+                // The organisation's usual peak learns from each account-hour's peak once the
+                // hour is over, not from every download: a burst of hundreds of downloads
+                // would otherwise raise it step by step as it happens and hide itself.
+                if let Some(peak) = acct.peak_downloads.update(x, t, phl, 60) {
+                    quantile_step(&mut org.downloads_peak_q, peak);
+                }
             }
             EventKind::InboxRule(_) => acct.rules_created = acct.rules_created.saturating_add(1),
             EventKind::AppConsent(_) => {

@@ -72,6 +72,68 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
+/// Application ids Microsoft publishes for its own first-party apps and resources (Graph,
+/// Exchange, SharePoint, Teams, Office, Azure portal, PowerShell, ...).
+const FIRST_PARTY_APP_IDS: &[&str] = &[
+    "00000003-0000-0000-c000-000000000000", // Microsoft Graph
+    "00000002-0000-0000-c000-000000000000", // Azure AD Graph
+    "00000002-0000-0ff1-ce00-000000000000", // Office 365 Exchange Online
+    "00000003-0000-0ff1-ce00-000000000000", // Office 365 SharePoint Online
+    "00000004-0000-0ff1-ce00-000000000000", // Skype for Business Online
+    "00000006-0000-0ff1-ce00-000000000000", // Microsoft Office 365 Portal
+    "00000007-0000-0ff1-ce00-000000000000", // Dynamics CRM
+    "d3590ed6-52b3-4102-aeff-aad2292ab01c", // Microsoft Office
+    "1fec8e78-bce4-4aaf-ab1b-5451cc387264", // Microsoft Teams
+    "5e3ce6c0-2b1f-4285-8d4b-75ee78787346", // Microsoft Teams web
+    "4765445b-32c6-49b0-83e6-1d93765276ca", // OfficeHome
+    "27922004-5251-4030-b22d-91ecd9a37ea4", // Outlook Mobile
+    "c44b4083-3bb0-49c1-b47d-974e53cbdf3c", // Azure Portal
+    "fb78d390-0c51-40cd-8e17-fdbfab77341b", // Exchange REST API based PowerShell
+    "a0c73c16-a7e3-4564-9a95-2bdf47383716", // Exchange Online Remote PowerShell
+    "ab9b8c07-8f02-4f72-87fa-80105867a763", // OneDrive SyncEngine
+    "19db86c3-b2b9-44cc-b339-36da233a3be2", // My Signins
+    "1b730954-1685-4b74-9bfd-dac224a7b894", // Azure Active Directory PowerShell
+    "04b07795-8ddb-461a-bbee-02f9e1bf7b46", // Microsoft Azure CLI
+    "1950a258-227b-4e31-a9cf-717495945fc2", // Microsoft Azure PowerShell
+    "00b41c95-dab0-4487-9791-b9d2c32c80f2", // Office 365 Management
+    "797f4846-ba00-4fd7-ba43-dac1f8f63013", // Windows Azure Service Management API
+    "0000000c-0000-0000-c000-000000000000", // Microsoft App Access Panel
+    "89bee1f7-5e6e-4d8a-9f3d-ecd601259da7", // Office 365 Exchange Microservices
+    "57fb890c-0dab-4253-a5e0-7188c88b2bb4", // SharePoint Online Client
+    "08e18876-6177-487e-b8b5-cf950c1e598c", // SharePoint Online Web Client Extensibility
+    "9199bf20-a13f-4107-85dc-02114787ef48", // One Outlook Web
+    "00000005-0000-0ff1-ce00-000000000000", // Microsoft Yammer
+];
+
+/// Display names of Microsoft's first-party apps and resources, for records without an id.
+const FIRST_PARTY_APP_NAMES: &[&str] = &[
+    "microsoft graph",
+    "windows azure active directory",
+    "office 365 exchange online",
+    "office 365 sharepoint online",
+    "officehome",
+    "outlook mobile",
+    "azure portal",
+    "onedrive syncengine",
+    "my signins",
+    "azure active directory powershell",
+    "one outlook web",
+];
+
+/// A Microsoft first-party app or resource: never attacker infrastructure, whatever its
+/// rarity in one organisation (it is rare only because few people grant it explicitly).
+pub fn is_first_party_app(id_or_name: &str) -> bool {
+    let s = id_or_name.trim().to_ascii_lowercase();
+    FIRST_PARTY_APP_IDS.contains(&s.as_str())
+        // Microsoft's reserved first-party ranges: 0000000x-0000-0ff1-ce00-… and …-c000-000000000000
+        || (s.len() == 36
+            && s.starts_with("0000")
+            && (s.ends_with("-0000-0ff1-ce00-000000000000")
+                || s.ends_with("-0000-0000-c000-000000000000")))
+        // Exact names only: a look-alike name ("Microsoft Outlook Sync") is a phishing lure.
+        || FIRST_PARTY_APP_NAMES.contains(&s.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +164,15 @@ mod tests {
         );
         assert_eq!(fmt_num(3.0), "3");
         assert_eq!(fmt_num(0.126), "0.13");
+    }
+
+    #[test]
+    fn first_party_apps() {
+        assert!(is_first_party_app("00000003-0000-0000-C000-000000000000"));
+        assert!(is_first_party_app("Microsoft Graph"));
+        assert!(is_first_party_app("00000002-0000-0ff1-ce00-000000000000"));
+        assert!(!is_first_party_app("34a45aba-c7cc-4437-acd2-bea59a9b2e51"));
+        assert!(!is_first_party_app("eM Client"));
+        assert!(!is_first_party_app("Microsoft Outlook Sync"));
     }
 }
