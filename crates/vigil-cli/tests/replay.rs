@@ -75,6 +75,24 @@ fn write_gz(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// Runs `vigil simulate --quiet ARGS --out DIR/tenant` and returns the tenant directory.
+fn simulate(dir: &Path, args: &[&str]) -> PathBuf {
+    let tenant = dir.join("tenant");
+    let out = vigil()
+        .args(["simulate", "--quiet"])
+        .args(args)
+        .arg("--out")
+        .arg(&tenant)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    tenant
+}
+
 fn audit_logon(id: &str, time: &str, user: &str, ip: &str, request: &str) -> Value {
     json!({
         "CreationTime": time, "Id": id, "Operation": "UserLoggedIn", "RecordType": 15,
@@ -338,38 +356,24 @@ fn unknown_format_name_is_refused_with_the_list() {
 #[test]
 fn a_simulated_tenant_replays_without_loss_and_every_attacker_record_arrives() {
     let dir = tempfile::tempdir().unwrap();
-    let tenant = dir.path().join("tenant");
-    let out = vigil()
-        .args([
-            "simulate",
-            "--quiet",
+    let tenant = simulate(
+        dir.path(),
+        &[
             "--accounts",
             "60",
             "--days",
             "4",
             "--seed",
             "11",
-        ])
-        .args([
             "--attack",
             "reference-chain@2",
             "--attack",
             "password-spray@3",
-        ])
-        .args([
             "--attack",
             "bec-forwarding-rule@1",
             "--attack",
             "illicit-consent@2",
-        ])
-        .arg("--out")
-        .arg(&tenant)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
     let events_path = dir.path().join("events.jsonl");
     let (out, report) = run(&[
@@ -430,23 +434,19 @@ fn a_simulated_tenant_replays_without_loss_and_every_attacker_record_arrives() {
 fn reference_attack_is_caught_at_the_first_login_and_held_in_one_incident() {
     for seed in [3u64, 17] {
         let dir = tempfile::tempdir().unwrap();
-        let tenant = dir.path().join("tenant");
-        let out = vigil()
-            .args(["simulate", "--quiet", "--accounts", "200", "--days", "14"])
-            .args([
+        let seed = seed.to_string();
+        let tenant = simulate(
+            dir.path(),
+            &[
+                "--accounts",
+                "200",
+                "--days",
+                "14",
                 "--seed",
-                &seed.to_string(),
+                &seed,
                 "--attack",
                 "reference-chain@12",
-            ])
-            .arg("--out")
-            .arg(&tenant)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+            ],
         );
         let (out, report) = run(&[
             tenant.join("audit").to_str().unwrap(),
@@ -542,24 +542,19 @@ fn demo_prints_the_incident_timeline_and_actions() {
 #[test]
 fn eval_scores_a_replay_against_the_ground_truth() {
     let dir = tempfile::tempdir().unwrap();
-    let tenant = dir.path().join("tenant");
-    let out = vigil()
-        .args([
-            "simulate",
-            "--quiet",
+    let tenant = simulate(
+        dir.path(),
+        &[
             "--accounts",
             "100",
             "--days",
             "12",
             "--seed",
             "9",
-        ])
-        .args(["--attack", "bec-forwarding-rule@10"])
-        .arg("--out")
-        .arg(&tenant)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+            "--attack",
+            "bec-forwarding-rule@10",
+        ],
+    );
     let report_path = dir.path().join("report.json");
     let out = vigil()
         .args(["replay", "--quiet", "--report-json"])
