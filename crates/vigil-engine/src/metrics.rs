@@ -249,6 +249,8 @@ defs! {
     "mail_read_ratio_1h": Num = "mail_read_1h over the usual peak",
     "downloads_1h": Num = "files downloaded by the account in the last hour (baseline: usual peak)",
     "downloads_ratio_1h": Num = "downloads_1h over the usual peak",
+    "downloads_10m": Num = "files downloaded by the account in the last 10 minutes",
+    "downloads_pace_ratio": Num = "the hourly pace of the last 10 minutes' downloads over the usual peak hour",
     // account security
     "security_info_registered": Bool = "a new MFA method or security info was registered",
     "mfa_weakened": Bool = "MFA was disabled or security info deleted",
@@ -761,6 +763,21 @@ pub fn compute(
                 },
             );
             m.put("downloads_ratio_1h", (ratio * 100.0).round() / 100.0)
+                .base(1.0);
+            // A burst is judged by its pace, so that it is caught minutes in rather than once
+            // an hour's worth has piled up.
+            let x10 = a.downloads_10m.sum(t) + f.downloads;
+            let pace = 6.0 * x10 as f64 / peak.max(org.downloads_peak_q as f64).max(20.0);
+            m.put("downloads_10m", x10).text_if(
+                pace >= 5.0 && ratio < 5.0 && f.downloads > 0,
+                || {
+                    format!(
+                        "{x10} files downloaded within 10 minutes, a pace of about {}x the usual peak hour",
+                        fmt_num(pace.round())
+                    )
+                },
+            );
+            m.put("downloads_pace_ratio", (pace * 100.0).round() / 100.0)
                 .base(1.0);
         }
         EventKind::AccountSecurity(s) => {

@@ -89,6 +89,10 @@ struct Recent {
     score: f64,
     id: String,
     accumulating: bool,
+    /// Hash of the event whose processing raised the breach (chained breaches included); 0 for
+    /// breaches raised by time alone. Breaches of one event are one piece of evidence.
+    #[serde(default)]
+    event: u64,
 }
 
 /// Model runtime state.
@@ -100,6 +104,19 @@ pub struct Runtime {
     seqs: FxHashMap<u64, SeqState>,
     pending: BTreeSet<(Min, u64)>,
     recent: FxHashMap<String, Vec<Recent>>,
+    /// The event being processed (see `Recent::event`); transient between events.
+    #[serde(skip)]
+    current_event: u64,
+}
+
+/// The middle of "Area / Category / Title" ("Admin" of "SaaS / Admin / OAuth Permission Grant");
+/// a name of another shape is its own category.
+fn model_category(name: &str) -> &str {
+    let mut parts = name.split(" / ");
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(_), Some(category), Some(_)) => category,
+        _ => name,
+    }
 }
 
 fn key(model: &str, entity: &str) -> u64 {
@@ -250,6 +267,7 @@ impl Runtime {
             score,
             id: id.clone(),
             accumulating: matches!(m.kind, ModelKind::Accumulate { .. }),
+            event: self.current_event,
         });
         let horizon = t.saturating_sub(7 * DAY);
         rec.retain(|r| r.t >= horizon);
@@ -282,7 +300,10 @@ impl Runtime {
         ents: &Entities,
         event_id: &str,
     ) -> Vec<Fire> {
+        self.current_event = 0;
         let mut out = self.advance(models, t);
+        // Never 0, which means "raised by time alone".
+        self.current_event = h64(event_id) | 1;
         let org_learning = metrics
             .get("org_learning")
             .is_some_and(|x| x.value.truthy());
@@ -355,6 +376,7 @@ impl Runtime {
         score: f64,
         t: Min,
     ) -> Vec<Fire> {
+        self.current_event = 0;
         let mut out = self.advance(models, t);
         self.next_id += 1;
         let id = format!("x{}", self.next_id);
@@ -367,6 +389,7 @@ impl Runtime {
                 score,
                 id: id.clone(),
                 accumulating: false,
+                event: 0,
             });
         let br = BreachIn {
             name,
@@ -431,26 +454,74 @@ impl Runtime {
                     // Login anomalies (models marked unusual_login: new country, impossible
                     // travel, unfamiliar IP, odd client) say one thing, where the account was:
                     // together they count as one model, or one trip would look like three.
+                    // Likewise every breach one event raised (a consent that is both "app
+                    // administration" and "permission grant"; a rule that is "new", "hidden"
+                    // and, after an unusual login, "unusual login and new rule") is one piece
+                    // of evidence, counted at its strongest: the noisy-or below assumes the
+                    // pieces are independent. So is every breach of one category ("SaaS /
+                    // Admin / ..."): a consent writes several records a second apart, and the
+                    // models of a category ask one question of them.
                     let family = |model: &str| -> bool {
                         models.iter().any(|x| x.unusual_login && x.name == model)
                     };
-                    let mut per_model: Vec<(String, f64, String, Min)> = Vec::new();
+                    struct Evidence {
+                        model: String,
+                        score: f64,
+                        id: String,
+                        t: Min,
+                        login: bool,
+                        models: Vec<String>,
+                        categories: Vec<String>,
+                        events: Vec<u64>,
+                    }
+                    let mut per_model: Vec<Evidence> = Vec::new();
                     for r in rec.iter().filter(|r| counts(r)) {
                         let login = family(&r.model);
-                        match per_model
-                            .iter_mut()
-                            .find(|x| x.0 == r.model || (login && family(&x.0)))
-                        {
-                            Some(x) if r.score > x.1 => {
-                                x.0 = r.model.clone();
-                                x.1 = r.score;
-                                x.2 = r.id.clone();
-                                x.3 = r.t;
+                        let category = model_category(&r.model);
+                        match per_model.iter_mut().find(|x| {
+                            x.models.contains(&r.model)
+                                || x.categories.iter().any(|c| c == category)
+                                || (login && x.login)
+                                || (r.event != 0 && x.events.contains(&r.event))
+                        }) {
+                            Some(x) => {
+                                x.login |= login;
+                                if !x.models.contains(&r.model) {
+                                    x.models.push(r.model.clone());
+                                }
+                                if !x.categories.iter().any(|c| c == category) {
+                                    x.categories.push(category.to_string());
+                                }
+                                if r.event != 0 && !x.events.contains(&r.event) {
+                                    x.events.push(r.event);
+                                }
+                                if r.score > x.score {
+                                    x.model = r.model.clone();
+                                    x.score = r.score;
+                                    x.id = r.id.clone();
+                                    x.t = r.t;
+                                }
                             }
-                            Some(_) => {}
-                            None => per_model.push((r.model.clone(), r.score, r.id.clone(), r.t)),
+                            None => per_model.push(Evidence {
+                                model: r.model.clone(),
+                                score: r.score,
+                                id: r.id.clone(),
+                                t: r.t,
+                                login,
+                                models: vec![r.model.clone()],
+                                categories: vec![category.to_string()],
+                                events: if r.event != 0 {
+                                    vec![r.event]
+                                } else {
+                                    Vec::new()
+                                },
+                            }),
                         }
                     }
+                    let per_model: Vec<(String, f64, String, Min)> = per_model
+                        .into_iter()
+                        .map(|x| (x.model, x.score, x.id, x.t))
+                        .collect();
                     let total: f64 = per_model.iter().map(|x| x.1).sum();
                     if (per_model.len() as u32) < *min_models || total < *min_total {
                         continue;

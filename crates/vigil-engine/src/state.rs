@@ -161,6 +161,15 @@ impl Window {
             n: 5,
         }
     }
+    /// Ten minutes in 2-minute buckets: the pace of a burst, before an hour has passed.
+    pub const fn m10() -> Window {
+        Window {
+            b: [0; 6],
+            head: 0,
+            width: 2,
+            n: 5,
+        }
+    }
     /// One hour in 10-minute buckets.
     pub const fn h1() -> Window {
         Window {
@@ -520,6 +529,8 @@ pub struct AccountState {
     pub ext_recipients: Window,
     pub mail_read: Window,
     pub downloads: Window,
+    #[serde(default = "Window::m10")]
+    pub downloads_10m: Window,
     pub failed: Window,
     pub mfa_denied: Window,
     /// Same-subject burst: subject hash, messages with it, minute of the first.
@@ -560,6 +571,7 @@ impl AccountState {
             ext_recipients: Window::m15(),
             mail_read: Window::h1(),
             downloads: Window::h1(),
+            downloads_10m: Window::m10(),
             failed: Window::h1(),
             mfa_denied: Window::h1(),
             subject: (0, 0, 0),
@@ -1001,6 +1013,7 @@ impl State {
             }
             EventKind::FileActivity(_) if f.downloads > 0 => {
                 acct.downloads.add(t, f.downloads);
+                acct.downloads_10m.add(t, f.downloads);
                 let x = acct.downloads.sum(t) as f32;
                 // The organisation's usual peak learns from each account-hour's peak once the
                 // hour is over, not from every download: a burst of hundreds of downloads

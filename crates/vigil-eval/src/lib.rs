@@ -105,8 +105,12 @@ pub struct AttackResult {
     pub detected: bool,
     /// Time of the first breach that belongs to the attack, within its window.
     pub first_breach: Option<DateTime<Utc>>,
-    /// `first_breach - start`, at least zero.
+    /// `first_breach` minus the attack's first malicious action (`first_action`, else `start`),
+    /// at least zero: the time to detect the thresholds apply to.
     pub ttd_seconds: Option<i64>,
+    /// `first_breach - start`, at least zero: charged for any quiet lead-in as well.
+    #[serde(default)]
+    pub ttd_from_start_seconds: Option<i64>,
     pub victims: Vec<VictimResult>,
     /// Distinct models of the breaches that belong to the attack, sorted.
     pub models: Vec<String>,
@@ -135,7 +139,32 @@ pub struct KindResult {
     pub recall: f64,
     /// Median over the detected attacks; `None` when none was detected.
     pub median_ttd_minutes: Option<f64>,
+    /// The same from each attack's first attacker record.
+    #[serde(default)]
+    pub median_ttd_from_start_minutes: Option<f64>,
     pub missed: Vec<String>,
+}
+
+impl KindResult {
+    /// Recall and both medians over `of`, the attacks of `kind`.
+    fn of(kind: AttackKind, of: &[&AttackResult], missed: Vec<String>) -> KindResult {
+        let detected = of.iter().filter(|a| a.detected).count();
+        let minutes = |pick: fn(&AttackResult) -> Option<i64>| -> Vec<f64> {
+            of.iter()
+                .filter_map(|a| pick(a))
+                .map(|s| s as f64 / 60.0)
+                .collect()
+        };
+        KindResult {
+            kind,
+            attacks: of.len(),
+            detected,
+            recall: detected as f64 / of.len() as f64,
+            median_ttd_minutes: median(&mut minutes(|a| a.ttd_seconds)),
+            median_ttd_from_start_minutes: median(&mut minutes(|a| a.ttd_from_start_seconds)),
+            missed,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -363,7 +392,9 @@ pub fn score_with(truth: &Truth, report: &Report, opts: &ScoreOptions) -> Evalua
             end: a.end,
             detected: first_breach.is_some(),
             first_breach,
-            ttd_seconds: first_breach.map(|b| (b - a.start).num_seconds().max(0)),
+            ttd_seconds: first_breach
+                .map(|b| (b - a.first_action.unwrap_or(a.start)).num_seconds().max(0)),
+            ttd_from_start_seconds: first_breach.map(|b| (b - a.start).num_seconds().max(0)),
             victims,
             models: models.into_iter().collect(),
             breaches: owned.len(),
@@ -377,24 +408,12 @@ pub fn score_with(truth: &Truth, report: &Report, opts: &ScoreOptions) -> Evalua
         if of.is_empty() {
             continue;
         }
-        let detected = of.iter().filter(|a| a.detected).count();
-        let mut ttds: Vec<f64> = of
+        let missed = of
             .iter()
-            .filter_map(|a| a.ttd_seconds)
-            .map(|s| s as f64 / 60.0)
+            .filter(|a| !a.detected)
+            .map(|a| a.id.clone())
             .collect();
-        per_kind.push(KindResult {
-            kind,
-            attacks: of.len(),
-            detected,
-            recall: detected as f64 / of.len() as f64,
-            median_ttd_minutes: median(&mut ttds),
-            missed: of
-                .iter()
-                .filter(|a| !a.detected)
-                .map(|a| a.id.clone())
-                .collect(),
-        });
+        per_kind.push(KindResult::of(kind, &of, missed));
     }
 
     // False breaches.
@@ -668,18 +687,19 @@ impl Evaluation {
         if !self.per_kind.is_empty() {
             let _ = writeln!(
                 s,
-                "{:<22} {:>7} {:>8} {:>6} {:>16}",
-                "kind", "attacks", "detected", "recall", "median TTD (min)"
+                "{:<22} {:>7} {:>8} {:>6} {:>16} {:>18}",
+                "kind", "attacks", "detected", "recall", "median TTD (min)", "from first record"
             );
             for k in &self.per_kind {
                 let _ = writeln!(
                     s,
-                    "{:<22} {:>7} {:>8} {:>6.2} {:>16}",
+                    "{:<22} {:>7} {:>8} {:>6.2} {:>16} {:>18}",
                     k.kind.as_str(),
                     k.attacks,
                     k.detected,
                     k.recall,
-                    fmt_minutes(k.median_ttd_minutes)
+                    fmt_minutes(k.median_ttd_minutes),
+                    fmt_minutes(k.median_ttd_from_start_minutes)
                 );
             }
         }
@@ -785,9 +805,9 @@ impl Evaluation {
         if !self.per_kind.is_empty() {
             let _ = writeln!(
                 s,
-                "| kind | attacks | detected | recall | median TTD (min) | models that fired |"
+                "| kind | attacks | detected | recall | median TTD (min) | from first record (min) | models that fired |"
             );
-            let _ = writeln!(s, "|---|---:|---:|---:|---:|---|");
+            let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---|");
             for k in &self.per_kind {
                 let models: BTreeSet<&str> = self
                     .attacks
@@ -797,12 +817,13 @@ impl Evaluation {
                     .collect();
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {:.2} | {} | {} |",
+                    "| {} | {} | {} | {:.2} | {} | {} | {} |",
                     k.kind,
                     k.attacks,
                     k.detected,
                     k.recall,
                     fmt_minutes(k.median_ttd_minutes),
+                    fmt_minutes(k.median_ttd_from_start_minutes),
                     models.into_iter().collect::<Vec<_>>().join("; ")
                 );
             }
@@ -900,28 +921,16 @@ pub fn pool(evals: &[Evaluation]) -> Pooled {
         if of.is_empty() {
             continue;
         }
-        let detected = of.iter().filter(|a| a.detected).count();
-        let mut ttds: Vec<f64> = of
+        let missed = evals
             .iter()
-            .filter_map(|a| a.ttd_seconds)
-            .map(|s| s as f64 / 60.0)
+            .flat_map(|e| {
+                e.attacks
+                    .iter()
+                    .filter(|a| a.kind == kind && !a.detected)
+                    .map(move |a| format!("seed {} {}", e.seed, a.id))
+            })
             .collect();
-        per_kind.push(KindResult {
-            kind,
-            attacks: of.len(),
-            detected,
-            recall: detected as f64 / of.len() as f64,
-            median_ttd_minutes: median(&mut ttds),
-            missed: evals
-                .iter()
-                .flat_map(|e| {
-                    e.attacks
-                        .iter()
-                        .filter(|a| a.kind == kind && !a.detected)
-                        .map(move |a| format!("seed {} {}", e.seed, a.id))
-                })
-                .collect(),
-        });
+        per_kind.push(KindResult::of(kind, &of, missed));
     }
     let account_days = evals.iter().map(|e| e.account_days).sum();
     let false_incidents = evals.iter().map(|e| e.false_incidents).sum();
@@ -946,18 +955,19 @@ impl Pooled {
         if !self.per_kind.is_empty() {
             let _ = writeln!(
                 s,
-                "| kind | attacks | detected | recall | median TTD (min) | missed |"
+                "| kind | attacks | detected | recall | median TTD (min) | from first record (min) | missed |"
             );
-            let _ = writeln!(s, "|---|---:|---:|---:|---:|---|");
+            let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---|");
             for k in &self.per_kind {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {:.2} | {} | {} |",
+                    "| {} | {} | {} | {:.2} | {} | {} | {} |",
                     k.kind,
                     k.attacks,
                     k.detected,
                     k.recall,
                     fmt_minutes(k.median_ttd_minutes),
+                    fmt_minutes(k.median_ttd_from_start_minutes),
                     if k.missed.is_empty() {
                         "-".to_string()
                     } else {

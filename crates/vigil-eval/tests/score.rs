@@ -54,6 +54,7 @@ fn attack(
             .enumerate()
             .map(|(i, v)| (v.to_string(), start + Duration::minutes(i as i64 * 30)))
             .collect(),
+        first_action: None,
         first_spam: None,
         app: None,
         rule_names: Vec::new(),
@@ -570,4 +571,38 @@ fn pooling_adds_attacks_and_account_days() {
     assert!(p
         .to_markdown()
         .contains("| stolen-session | 2 | 1 | 0.50 | 4.0 |"));
+}
+
+#[test]
+fn time_to_detect_counts_from_the_first_malicious_action_and_also_from_the_start() {
+    // The quiet rule: a sign-in built to look like the account's own at `start`, the rule
+    // 25 minutes later, the breach 2 minutes after the rule.
+    let start = t0();
+    let mut quiet = attack(
+        "atk-01-hidden-security-rule",
+        AttackKind::HiddenSecurityRule,
+        start,
+        30,
+        &["a@contoso.com"],
+        &["a@contoso.com"],
+        "192.0.2.10",
+    );
+    quiet.first_action = Some(start + Duration::minutes(25));
+    let truth = truth(vec![quiet]);
+    let report = Report {
+        breaches: vec![breach(
+            "b1",
+            "SaaS / Compliance / Hidden Mail Rule",
+            start + Duration::minutes(27),
+            "a@contoso.com",
+        )],
+        ..Default::default()
+    };
+    let ev = score(&truth, &report);
+    let a = &ev.attacks[0];
+    assert_eq!(a.ttd_seconds, Some(120));
+    assert_eq!(a.ttd_from_start_seconds, Some(27 * 60));
+    let k = &ev.per_kind[0];
+    assert_eq!(k.median_ttd_minutes, Some(2.0));
+    assert_eq!(k.median_ttd_from_start_minutes, Some(27.0));
 }

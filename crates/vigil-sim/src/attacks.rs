@@ -347,6 +347,7 @@ pub(crate) fn run(
             attacker_countries: Vec::new(),
             attacker_asns: Vec::new(),
             first_malicious: BTreeMap::new(),
+            first_action: None,
             first_spam: None,
             app: None,
             rule_names: Vec::new(),
@@ -1323,6 +1324,7 @@ fn hidden_security_rule(k: &mut Atk<'_, '_>, p: &Plan, used: &mut HashSet<u32>) 
     };
     let params = rule_params(params);
     k.rule(a, t1, name, &params, ip);
+    k.t.first_action = Some(time::to_datetime(t1));
     k.step(
         t1,
         &a.upn,

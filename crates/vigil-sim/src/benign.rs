@@ -494,13 +494,41 @@ fn browser_login(c: &mut Ctx<'_, '_>, rng: &mut ChaCha8Rng, d: &Day<'_>, ms: i64
         t += rng.random_range(15..120) * SECOND_MS;
         l.correlation = None;
     }
+    l.mfa = rng.random_bool(0.3) || typo;
+    // Now and then the phone is in another room: a prompt or a few go unanswered or are
+    // declined by mistake before the user approves one. Real tenants are full of these, and
+    // they are what MFA-fatigue detection has to stay quiet through.
+    let missed = if l.mfa && rng.random_bool(0.02) {
+        rng.random_range(1..=4)
+    } else {
+        0
+    };
+    let mut denied_ids = Vec::new();
+    for _ in 0..missed {
+        l.ms = t;
+        l.result = LoginResult::MfaDenied;
+        let r = login(c.w, c.s, rng, &l);
+        denied_ids.push(r.signin_id);
+        denied_ids.extend(r.audit_id);
+        t += rng.random_range(20..180) * SECOND_MS;
+        l.correlation = None;
+    }
     l.ms = t;
     l.result = LoginResult::Success;
-    l.mfa = rng.random_bool(0.3) || typo;
     let r = login(c.w, c.s, rng, &l);
     if typo {
-        ids.push(r.signin_id);
+        ids.push(r.signin_id.clone());
         c.note("mistyped_password", a, ms, String::new(), ids);
+    }
+    if missed > 0 {
+        denied_ids.push(r.signin_id);
+        c.note(
+            "missed_mfa_prompt",
+            a,
+            ms,
+            format!("{missed} MFA prompts missed or declined before approving"),
+            denied_ids,
+        );
     }
 }
 

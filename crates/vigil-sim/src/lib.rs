@@ -34,7 +34,7 @@
 //!   array), one row per recipient.
 //! - `truth.json`: [`Truth`]: the organisation, every account (role, traits, trips, join time),
 //!   every attack with the id of every record it made, and notable benign events ([`NoiseEvent`]:
-//!   `mistyped_password`, `legacy_smtp_service`, `legacy_imap`, `mail_merge`,
+//!   `mistyped_password`, `missed_mfa_prompt`, `legacy_smtp_service`, `legacy_imap`, `mail_merge`,
 //!   `benign_inbox_rule`, `benign_inbox_rule_change`, `benign_consent`, `onedrive_sync_setup`,
 //!   `new_phone_mfa_registration`, `new_starter_first_sign_in`, `account_created`,
 //!   `password_change`, `admin_role_change`, `admin_internal_forwarding`).

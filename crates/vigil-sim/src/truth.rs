@@ -143,6 +143,12 @@ pub struct TruthAttack {
     pub attacker_asns: Vec<u32>,
     /// Time of the first attacker-made record per victim.
     pub first_malicious: BTreeMap<String, DateTime<Utc>>,
+    /// The first attacker record that is malicious in itself, when the scenario makes the
+    /// records before it look like the account's own life on purpose (the quiet rule's sign-in
+    /// from the account's own network, in its own country). Unset: `start`. Time to detect is
+    /// measured from here, and also reported from `start`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub first_action: Option<DateTime<Utc>>,
     /// Reference chain: time of the first spam message.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub first_spam: Option<DateTime<Utc>>,
