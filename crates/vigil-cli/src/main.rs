@@ -429,6 +429,16 @@ fn replay(args: ReplayArgs) -> Result<ExitCode> {
         if detect {
             eprint!("{}", detection_text(&run.report));
         }
+        if let Some(engine) = &run.engine {
+            let state = engine.state();
+            let accounts = state.accounts.len();
+            let bytes = state.accounts_size_estimate();
+            eprintln!(
+                "pattern of life: {accounts} accounts, {:.1} MB ({} bytes per account)",
+                bytes as f64 / 1e6,
+                bytes.checked_div(accounts).unwrap_or(0)
+            );
+        }
     }
     if let Some(path) = &args.report_json {
         let mut w = open_output(path)?;

@@ -820,6 +820,21 @@ impl State {
         self.accounts.len() as u32
     }
 
+    /// Approximate bytes the per-account pattern of life holds in memory: each account's state
+    /// and name plus the map's own slot. The organisation's tables are bounded separately
+    /// (`max_org_values`) and not counted here.
+    pub fn accounts_size_estimate(&self) -> usize {
+        // A hashbrown slot holds the key (String: 24 bytes) and the value, plus a control
+        // byte; the value's inline size is already in `size_estimate`.
+        let slot_overhead = std::mem::size_of::<String>() + 1;
+        self.accounts
+            .iter()
+            .map(|(k, v)| k.capacity() + v.size_estimate() + slot_overhead)
+            .sum::<usize>()
+            + (self.accounts.capacity() - self.accounts.len())
+                * (std::mem::size_of::<(String, AccountState)>() + 1)
+    }
+
     /// Learns from one event. Call after its metrics were computed.
     pub fn learn(&mut self, ev: &Event, f: &Features, cfg: &StateConfig) {
         let t = f.t;

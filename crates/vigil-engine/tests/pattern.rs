@@ -293,11 +293,7 @@ fn memory_per_account_across_a_tenant() {
     let (_, t, engine) = history(31, 300);
     let st = engine.state();
     let n = st.accounts.len();
-    let accounts: usize = st
-        .accounts
-        .iter()
-        .map(|(k, v)| k.len() + v.size_estimate() + 16)
-        .sum();
+    let accounts = st.accounts_size_estimate();
     let org = serde_json::to_vec(&st.org).unwrap().len();
     let per_account = (accounts + org) / n;
     assert!(n >= t.accounts.len());
