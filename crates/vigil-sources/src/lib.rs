@@ -152,6 +152,17 @@ impl Shape {
         if record.contains_key("ResultType") && has("UserPrincipalName") {
             return Some(Shape::LogAnalyticsSignIn);
         }
+        // Keys lower-cased by a pipeline (Splunk, Logstash, a custom table): the same sign-in
+        // fields, whichever service wrote them; Log Analytics rows keep their result type.
+        if record.contains_key("createddatetime")
+            && (record.contains_key("userprincipalname") || record.contains_key("ipaddress"))
+        {
+            return Some(if record.contains_key("resulttype") {
+                Shape::LogAnalyticsSignIn
+            } else {
+                Shape::GraphSignIn
+            });
+        }
         if has("CreationTime") && has("Operation") {
             return Some(Shape::Audit(Format::ManagementApi));
         }
@@ -299,6 +310,8 @@ pub struct FileReader {
     splitter: RecordSplitter<BufReader<Box<dyn Read + Send>>>,
     layout: Layout,
     shape: Option<Shape>,
+    /// The shape was given (`--format`), not recognised: never second-guess it.
+    shape_forced: bool,
     queue: VecDeque<Result<Event, RecordError>>,
     /// Benchmark baseline mode: deserialise records, count them, produce nothing.
     deserialize_only: Option<u64>,
@@ -336,6 +349,7 @@ impl FileReader {
             splitter: RecordSplitter::new(BufReader::with_capacity(1 << 18, decoded)),
             layout: Layout::default(),
             shape: format.map(Shape::from_format),
+            shape_forced: format.is_some(),
             queue: VecDeque::new(),
             deserialize_only: None,
         }
@@ -476,7 +490,17 @@ impl FileReader {
             return;
         }
         let result = match self.shape {
-            Some(shape) => shape.parse_shared(record, shared),
+            Some(shape) => match shape.parse_shared(record, shared) {
+                Ok(event) => Ok(event),
+                // Exports are homogeneous per file, but not always: a SIEM dump or a
+                // concatenation can mix audit records with sign-ins. A record the file's shape
+                // rejects is recognised on its own before it is called bad.
+                Err(e) if !self.shape_forced => match Self::own_shape(record) {
+                    Some(other) if other != shape => other.parse_shared(record, shared),
+                    _ => Err(e),
+                },
+                Err(e) => Err(e),
+            },
             None => match serde_json::from_str::<Value>(record) {
                 Ok(Value::Object(_)) => Err(FieldError {
                     field: None,
@@ -495,6 +519,14 @@ impl FileReader {
 }
 
 impl FileReader {
+    /// The shape of one record on its own, for records the file's shape rejected.
+    fn own_shape(record: &str) -> Option<Shape> {
+        match serde_json::from_str::<Value>(record) {
+            Ok(Value::Object(obj)) => Shape::detect(&obj),
+            _ => None,
+        }
+    }
+
     /// Reads the whole file doing only what "parsing alone" does: split, unwrap envelopes and
     /// deserialise each record into its shape's typed record. Returns how many deserialised.
     /// This is the baseline the ingest benchmark measures the full path against.

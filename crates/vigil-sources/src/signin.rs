@@ -18,68 +18,128 @@ use crate::lenient::{
 };
 use crate::{content_id, FieldError};
 
-/// Graph's camelCase and Log Analytics' PascalCase names for the same sign-in fields.
+/// Graph's camelCase and Log Analytics' PascalCase names for the same sign-in fields, and both
+/// lower-cased as some pipelines (Splunk, Logstash, custom tables) store them.
 #[derive(Deserialize)]
 struct SignInRecord<'a> {
     #[serde(borrow, rename = "id", alias = "Id")]
     id: Option<Text<'a>>,
-    #[serde(borrow, rename = "createdDateTime", alias = "CreatedDateTime")]
+    #[serde(
+        borrow,
+        rename = "createdDateTime",
+        alias = "CreatedDateTime",
+        alias = "createddatetime"
+    )]
     created: Option<Text<'a>>,
-    #[serde(borrow, rename = "TimeGenerated")]
+    #[serde(borrow, rename = "TimeGenerated", alias = "timegenerated")]
     time_generated: Option<Text<'a>>,
-    #[serde(borrow, rename = "userPrincipalName", alias = "UserPrincipalName")]
+    #[serde(
+        borrow,
+        rename = "userPrincipalName",
+        alias = "UserPrincipalName",
+        alias = "userprincipalname"
+    )]
     upn: Option<Text<'a>>,
     #[serde(
         borrow,
         rename = "servicePrincipalName",
-        alias = "ServicePrincipalName"
+        alias = "ServicePrincipalName",
+        alias = "serviceprincipalname"
     )]
     service_principal_name: Option<Text<'a>>,
-    #[serde(borrow, rename = "ipAddress", alias = "IPAddress", alias = "IpAddress")]
+    #[serde(
+        borrow,
+        rename = "ipAddress",
+        alias = "IPAddress",
+        alias = "IpAddress",
+        alias = "ipaddress"
+    )]
     ip: Option<Text<'a>>,
-    #[serde(borrow, rename = "userAgent", alias = "UserAgent")]
+    #[serde(borrow, rename = "userAgent", alias = "UserAgent", alias = "useragent")]
     user_agent: Option<Text<'a>>,
-    #[serde(borrow, rename = "appDisplayName", alias = "AppDisplayName")]
+    #[serde(
+        borrow,
+        rename = "appDisplayName",
+        alias = "AppDisplayName",
+        alias = "appdisplayname"
+    )]
     app_name: Option<Text<'a>>,
-    #[serde(borrow, rename = "appId", alias = "AppId")]
+    #[serde(borrow, rename = "appId", alias = "AppId", alias = "appid")]
     app_id: Option<Text<'a>>,
-    #[serde(borrow, rename = "resourceDisplayName", alias = "ResourceDisplayName")]
+    #[serde(
+        borrow,
+        rename = "resourceDisplayName",
+        alias = "ResourceDisplayName",
+        alias = "resourcedisplayname"
+    )]
     resource: Option<Text<'a>>,
-    #[serde(borrow, rename = "clientAppUsed", alias = "ClientAppUsed")]
+    #[serde(
+        borrow,
+        rename = "clientAppUsed",
+        alias = "ClientAppUsed",
+        alias = "clientappused"
+    )]
     client_app: Option<Text<'a>>,
     #[serde(
         borrow,
         rename = "authenticationProtocol",
-        alias = "AuthenticationProtocol"
+        alias = "AuthenticationProtocol",
+        alias = "authenticationprotocol"
     )]
     protocol: Option<Text<'a>>,
     #[serde(
         borrow,
         rename = "authenticationRequirement",
-        alias = "AuthenticationRequirement"
+        alias = "AuthenticationRequirement",
+        alias = "authenticationrequirement"
     )]
     requirement: Option<Text<'a>>,
-    #[serde(borrow, rename = "correlationId", alias = "CorrelationId")]
+    #[serde(
+        borrow,
+        rename = "correlationId",
+        alias = "CorrelationId",
+        alias = "correlationid"
+    )]
     correlation_id: Option<Text<'a>>,
-    #[serde(borrow, rename = "originalRequestId", alias = "OriginalRequestId")]
+    #[serde(
+        borrow,
+        rename = "originalRequestId",
+        alias = "OriginalRequestId",
+        alias = "originalrequestid"
+    )]
     original_request_id: Option<Text<'a>>,
-    #[serde(rename = "isInteractive", alias = "IsInteractive", default)]
+    #[serde(
+        rename = "isInteractive",
+        alias = "IsInteractive",
+        default,
+        alias = "isinteractive"
+    )]
     interactive: Bool,
     #[serde(borrow, rename = "status", alias = "Status")]
     status: Option<&'a RawValue>,
-    #[serde(rename = "ResultType", default)]
+    #[serde(rename = "ResultType", default, alias = "resulttype")]
     result_type: Int,
-    #[serde(borrow, rename = "ResultDescription")]
+    #[serde(borrow, rename = "ResultDescription", alias = "resultdescription")]
     result_description: Option<Text<'a>>,
-    #[serde(borrow, rename = "location", alias = "LocationDetails")]
+    #[serde(
+        borrow,
+        rename = "location",
+        alias = "LocationDetails",
+        alias = "locationdetails"
+    )]
     location: Option<&'a RawValue>,
     #[serde(borrow, rename = "Location")]
     location_code: Option<Text<'a>>,
-    #[serde(borrow, rename = "deviceDetail", alias = "DeviceDetail")]
+    #[serde(
+        borrow,
+        rename = "deviceDetail",
+        alias = "DeviceDetail",
+        alias = "devicedetail"
+    )]
     device: Option<&'a RawValue>,
-    #[serde(borrow, rename = "Category")]
+    #[serde(borrow, rename = "Category", alias = "category")]
     category: Option<Text<'a>>,
-    #[serde(borrow, rename = "Type")]
+    #[serde(borrow, rename = "Type", alias = "type")]
     table: Option<Text<'a>>,
 }
 

@@ -1287,3 +1287,59 @@ fn a_non_ascii_display_name_in_a_forwarding_address_does_not_panic() {
         ["francoise@fabrikam.example"]
     );
 }
+
+#[test]
+fn sign_ins_with_lower_cased_keys() {
+    let events = events("quirk_signin_lowercase.jsonl");
+    assert_eq!(events.len(), 2);
+    let ropc = &events[0];
+    assert_eq!(ropc.format, Format::GraphSignIn);
+    assert_eq!(ropc.time, ts("2024-03-06T09:12:44.1234567Z"));
+    assert_eq!(ropc.user.as_deref(), Some("bob.jones@contoso.com"));
+    assert_eq!(ropc.ip, ip("198.51.100.23"));
+    assert_eq!(ropc.user_agent.as_deref(), Some("BAV2ROPC"));
+    assert_eq!(ropc.outcome, Outcome::Success);
+    let k = kind!(ropc, SignIn);
+    assert_eq!(k.client_app, s("Other clients"));
+    assert_eq!(k.reported_country, s("NG"), "nested keys lower-cased too");
+    assert_eq!(k.interactive, Some(true));
+
+    let failed = &events[1];
+    assert_eq!(failed.outcome, Outcome::Failure);
+    let k = kind!(failed, SignIn);
+    assert_eq!(k.error_code, Some(50126), "errorcode as a string");
+    assert_eq!(k.failure_reason, s("Invalid username or password."));
+}
+
+/// A file that mixes shapes (a SIEM dump, a concatenation): each record the file's first shape
+/// rejects is recognised on its own; only the record no shape fits is an error.
+#[test]
+fn a_file_of_mixed_shapes_reads_every_record_in_its_own_shape() {
+    let (events, errors) = read_fixture("quirk_mixed_shapes.jsonl");
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.name()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "inbox_rule",
+            "sign_in",
+            "message_trace",
+            "mailbox_forwarding"
+        ]
+    );
+    assert_eq!(events[0].format, Format::ManagementApi);
+    assert_eq!(events[1].format, Format::GraphSignIn);
+    assert_eq!(events[1].source, Source::SignIn);
+    assert_eq!(events[2].source, Source::MessageTrace);
+    assert_eq!(events[3].format, Format::ManagementApi);
+    let lines = error_lines(&errors);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        lines[0].starts_with("fixtures/quirk_mixed_shapes.jsonl:5:"),
+        "{lines:?}"
+    );
+
+    // With the shape forced, records of other shapes are errors, not guesses.
+    let bytes = std::fs::read(fixture("quirk_mixed_shapes.jsonl")).unwrap();
+    let forced = read_bytes("mixed.jsonl", &bytes, Some(Format::ManagementApi));
+    assert_eq!(forced.iter().filter(|r| r.is_ok()).count(), 2);
+}
