@@ -4,14 +4,14 @@
 //! Learned rarity and volume sit next to fixed knowledge of attacker tradecraft (legacy-auth
 //! clients, punctuation-only rule names, hiding folders, mail-permission consents).
 
-use std::collections::BTreeMap;
+use rustc_hash::FxHashMap;
 
 use serde::{Deserialize, Serialize};
 use vigil_event::{ConsentKind, Event, EventKind, InboxRule, RuleChange, SecurityChange, UaClass};
 
 use crate::geo;
 use crate::state::{consent_key, AccountState, Features, FreqTable, State, StateConfig};
-use crate::util::{decay, fmt_num, h64, Min, DAY, HOUR};
+use crate::util::{decay, fmt_num, h64, ip_key, Min, DAY, HOUR};
 
 /// A metric's value.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -98,10 +98,19 @@ pub struct Metric {
     pub text: Option<String>,
 }
 
-/// All metrics of one event, by name.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// All metrics of one event, by name. A hash map sized for a whole event at once: every event
+/// builds one and every model condition reads it, so this is on the engine's hottest path.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Metrics {
-    pub map: BTreeMap<&'static str, Metric>,
+    pub map: FxHashMap<&'static str, Metric>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            map: FxHashMap::with_capacity_and_hasher(96, Default::default()),
+        }
+    }
 }
 
 impl Metrics {
@@ -110,15 +119,18 @@ impl Metrics {
     }
     fn put(&mut self, name: &'static str, value: impl Into<Value>) -> &mut Metric {
         debug_assert!(metric_def(name).is_some(), "unregistered metric {name}");
-        self.map.insert(
-            name,
-            Metric {
-                value: value.into(),
-                baseline: None,
-                text: None,
-            },
-        );
-        self.map.get_mut(name).expect("just inserted")
+        let metric = Metric {
+            value: value.into(),
+            baseline: None,
+            text: None,
+        };
+        match self.map.entry(name) {
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                o.insert(metric);
+                o.into_mut()
+            }
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(metric),
+        }
     }
 }
 
@@ -374,8 +386,16 @@ pub fn compute(
     let org = &state.org;
     let n = state.n_accounts();
     let acct = f.account.as_deref().and_then(|a| state.account(a));
-    let empty = AccountState::new(t);
-    let a = acct.unwrap_or(&empty);
+    // Only an account seen for the first time needs a blank state to be judged against; making
+    // one allocates (the hour-of-week profile), so not for every event.
+    let empty;
+    let a = match acct {
+        Some(a) => a,
+        None => {
+            empty = AccountState::new(t);
+            &empty
+        }
+    };
     let learning = acct.is_none_or(|a| a.learning(t, cfg));
     let org_learning = org.learning(t, cfg);
 
@@ -390,13 +410,13 @@ pub fn compute(
 
     // ---- location -------------------------------------------------------------------------
     let public_ip = f.ip.is_some() && !f.ip_internal;
-    if let Some(ip) = f.ip {
-        m.put("ip", ip.to_string());
+    let ip_s = f.ip.map(|i| i.to_string()).unwrap_or_default();
+    if f.ip.is_some() {
+        m.put("ip", ip_s.as_str());
         m.put("ip_internal", f.ip_internal);
     }
     if public_ip {
-        let ip_s = f.ip.map(|i| i.to_string()).unwrap_or_default();
-        let ipk = h64(&ip_s);
+        let ipk = f.ip.as_ref().map_or(0, ip_key);
         let ip_new = a.ip.get(ipk).is_none();
         let ip_k = org.ip.accounts(ipk).min(n);
         m.put("ip_first_for_account", ip_new)
@@ -577,7 +597,7 @@ pub fn compute(
             format!("{denials} MFA prompts denied within the hour")
         });
         if let Some(ip) = f.ip {
-            let ipk = h64(&ip.to_string());
+            let ipk = ip_key(&ip);
             let (accts, logons) = match org.ip_failures.get(&ipk) {
                 Some(x) => {
                     let mut k = x.distinct_accounts(t, HOUR);

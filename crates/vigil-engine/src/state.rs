@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use vigil_event::{CountryCode, Event, EventKind, FileOperation, UaClass};
 
-use crate::util::{decay, h64, minute, prefix, Min, DAY, HOUR};
+use crate::util::{decay, h64, ip_key, minute, prefix, Min, DAY, HOUR};
 
 /// Tunables of the pattern of life. Part of [`crate::EngineConfig`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -850,7 +850,7 @@ impl State {
         // Failed logons per source IP.
         if let (Some(si), Some(ip)) = (f.signin, f.ip) {
             if !si.success {
-                let key = h64(&ip.to_string());
+                let key = ip_key(&ip);
                 let e = org.ip_failures.entry(key).or_insert(IpFailures {
                     failed: Window::h1(),
                     accounts: Vec::new(),
@@ -927,7 +927,7 @@ impl State {
                         }
                     }
                     if let Some(ip) = f.ip {
-                        let k = h64(&ip.to_string());
+                        let k = ip_key(&ip);
                         let new = acct.ip.observe(k, t, hl, CAP_IP);
                         org.ip.observe(k, new, t, hl, cap);
                     }
@@ -948,7 +948,7 @@ impl State {
                         acct.last_login = Some(LastLogin {
                             at: t,
                             country: c,
-                            ip: f.ip.map(|i| h64(&i.to_string())).unwrap_or(0),
+                            ip: f.ip.map(|i| ip_key(&i)).unwrap_or(0),
                             asn: f.asn.unwrap_or(0),
                         });
                     }

@@ -21,6 +21,15 @@ pub fn h64(s: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(s.as_bytes())
 }
 
+/// The key of an IP address in the pattern of life: a hash of its octets (not of its text, which
+/// would cost a formatting per lookup on the hottest path).
+pub fn ip_key(ip: &IpAddr) -> u64 {
+    match ip {
+        IpAddr::V4(v4) => xxhash_rust::xxh3::xxh3_64(&v4.octets()),
+        IpAddr::V6(v6) => xxhash_rust::xxh3::xxh3_64(&v6.octets()),
+    }
+}
+
 /// `w` observed at `from`, decayed to `to` with the given half-life (minutes).
 pub fn decay(w: f32, from: Min, to: Min, half_life: f32) -> f32 {
     if to <= from || w == 0.0 {
