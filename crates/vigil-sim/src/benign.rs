@@ -487,12 +487,15 @@ fn browser_login(c: &mut Ctx<'_, '_>, rng: &mut ChaCha8Rng, d: &Day<'_>, ms: i64
     let mut t = ms;
     let mut ids = Vec::new();
     if typo {
-        l.result = LoginResult::BadPassword;
-        let r = login(c.w, c.s, rng, &l);
-        ids.push(r.signin_id);
-        ids.extend(r.audit_id);
-        t += rng.random_range(15..120) * SECOND_MS;
-        l.correlation = None;
+        failed_attempt(
+            c,
+            rng,
+            &mut l,
+            &mut t,
+            LoginResult::BadPassword,
+            15..120,
+            &mut ids,
+        );
     }
     l.mfa = rng.random_bool(0.3) || typo;
     // Now and then the phone is in another room: a prompt or a few go unanswered or are
@@ -505,13 +508,15 @@ fn browser_login(c: &mut Ctx<'_, '_>, rng: &mut ChaCha8Rng, d: &Day<'_>, ms: i64
     };
     let mut denied_ids = Vec::new();
     for _ in 0..missed {
-        l.ms = t;
-        l.result = LoginResult::MfaDenied;
-        let r = login(c.w, c.s, rng, &l);
-        denied_ids.push(r.signin_id);
-        denied_ids.extend(r.audit_id);
-        t += rng.random_range(20..180) * SECOND_MS;
-        l.correlation = None;
+        failed_attempt(
+            c,
+            rng,
+            &mut l,
+            &mut t,
+            LoginResult::MfaDenied,
+            20..180,
+            &mut denied_ids,
+        );
     }
     l.ms = t;
     l.result = LoginResult::Success;
@@ -530,6 +535,26 @@ fn browser_login(c: &mut Ctx<'_, '_>, rng: &mut ChaCha8Rng, d: &Day<'_>, ms: i64
             denied_ids,
         );
     }
+}
+
+/// One failed sign-in at `t` (its record ids into `ids`); the user tries again `gap_secs` later,
+/// in a new attempt (a new correlation id).
+fn failed_attempt(
+    c: &mut Ctx<'_, '_>,
+    rng: &mut ChaCha8Rng,
+    l: &mut Login<'_>,
+    t: &mut i64,
+    result: LoginResult,
+    gap_secs: std::ops::Range<i64>,
+    ids: &mut Vec<String>,
+) {
+    l.ms = *t;
+    l.result = result;
+    let r = login(c.w, c.s, rng, l);
+    ids.push(r.signin_id);
+    ids.extend(r.audit_id);
+    *t += rng.random_range(gap_secs) * SECOND_MS;
+    l.correlation = None;
 }
 
 fn phone_check(c: &mut Ctx<'_, '_>, rng: &mut ChaCha8Rng, d: &Day<'_>, p: Phone, ms: i64) {
