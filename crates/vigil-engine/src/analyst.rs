@@ -319,9 +319,25 @@ const OPEN_FOR: Min = 7 * DAY;
 const PHISH_WINDOW: Min = 48 * HOUR;
 
 impl Analyst {
+    /// Where the incident `id` is. Ids are `i<position + 1>` (see `on_breach`), so this is a
+    /// parse, not a search: a search per lookup made grouping quadratic in the incidents.
+    fn index_of(&self, id: &str) -> Option<usize> {
+        let i = id
+            .strip_prefix('i')?
+            .parse::<usize>()
+            .ok()?
+            .checked_sub(1)?;
+        (self.incidents.get(i)?.id == id).then_some(i)
+    }
+
     fn root(&self, mut i: usize) -> usize {
-        while let Some(target) = &self.incidents[i].merged_into {
-            match self.incidents.iter().position(|x| &x.id == target) {
+        // Merges only ever point at an older or newer incident that is itself not merged at the
+        // time; a bound on the hops keeps a corrupted snapshot from looping.
+        for _ in 0..self.incidents.len() {
+            let Some(target) = &self.incidents[i].merged_into else {
+                break;
+            };
+            match self.index_of(target) {
                 Some(j) if j != i => i = j,
                 _ => break,
             }
@@ -331,7 +347,7 @@ impl Analyst {
 
     /// The id an incident id now lives under (after merges).
     pub fn resolve(&self, id: &str) -> String {
-        match self.incidents.iter().position(|x| x.id == id) {
+        match self.index_of(id) {
             Some(i) => self.incidents[self.root(i)].id.clone(),
             None => id.to_string(),
         }
@@ -700,6 +716,49 @@ mod tests {
     }
 
     const T0: Min = 27_000_000;
+
+    #[test]
+    fn merged_incidents_resolve_to_the_one_they_live_in() {
+        let mut a = Analyst::default();
+        // Three accounts, three incidents; then one IP ties the first two together, and a
+        // breach of the third from it ties all three.
+        for (n, who) in ["a@x.com", "b@x.com", "c@x.com"].iter().enumerate() {
+            let ip = format!("10.0.0.{n}");
+            a.on_breach(
+                &breach(&format!("b{n}"), who, "SUA", 95.0, T0 + n as Min),
+                &login(&ip, n as u32),
+                T0 + n as Min,
+                65.0,
+                true,
+            );
+        }
+        assert_eq!(a.incidents.len(), 3);
+        let i = a.on_breach(
+            &breach("b9", "b@x.com", "SUA", 95.0, T0 + 10),
+            &login("10.0.0.0", 0),
+            T0 + 10,
+            65.0,
+            true,
+        );
+        let j = a.on_breach(
+            &breach("b10", "c@x.com", "SUA", 95.0, T0 + 20),
+            &login("10.0.0.0", 0),
+            T0 + 20,
+            65.0,
+            true,
+        );
+        assert_eq!(i, j);
+        let root = a.incidents[i].id.clone();
+        for id in ["i1", "i2", "i3"] {
+            assert_eq!(a.resolve(id), root, "{id}");
+        }
+        assert_eq!(a.incidents[i].entities.len(), 3);
+        // Ids that are not incidents resolve to themselves.
+        for id in ["i0", "i99", "x1", "", "i-1"] {
+            assert_eq!(a.resolve(id), id);
+            assert_eq!(a.index_of(id), None);
+        }
+    }
 
     #[test]
     fn phishing_chain_needs_a_compromised_sender_and_a_login_of_the_actor() {
