@@ -310,12 +310,19 @@ pub(crate) struct RangeTable<T> {
     ends: Vec<T>,
     asns: Vec<u32>,
     orgs: Vec<u32>,
+    /// `buckets[k]` is the first range whose start has `k` as its top 16 bits (65,537 entries,
+    /// the last one `starts.len()`): a lookup searches only its bucket. A binary search over
+    /// half a million starts takes about ten cache misses per address; the bucket takes one or
+    /// two, and enrichment runs for every record.
+    buckets: Vec<u32>,
 }
 
 /// Unsigned integer keys of a range table.
 pub(crate) trait Key: Copy + Ord + std::fmt::Debug {
     fn checked_next(self) -> Option<Self>;
     fn prev(self) -> Self;
+    /// The top 16 bits.
+    fn bucket(self) -> usize;
 }
 
 impl Key for u32 {
@@ -325,6 +332,9 @@ impl Key for u32 {
     fn prev(self) -> Self {
         self - 1
     }
+    fn bucket(self) -> usize {
+        (self >> 16) as usize
+    }
 }
 
 impl Key for u128 {
@@ -333,6 +343,9 @@ impl Key for u128 {
     }
     fn prev(self) -> Self {
         self - 1
+    }
+    fn bucket(self) -> usize {
+        (self >> 112) as usize
     }
 }
 
@@ -347,6 +360,7 @@ impl<T: Key> RangeTable<T> {
             ends: Vec::with_capacity(rows.len()),
             asns: Vec::with_capacity(rows.len()),
             orgs: Vec::with_capacity(rows.len()),
+            buckets: Vec::new(),
         };
         let mut overlaps = 0;
         // Ranges that enclose the current position, innermost last.
@@ -386,7 +400,21 @@ impl<T: Key> RangeTable<T> {
                 }
             }
         }
+        table.index_buckets();
         (table, overlaps)
+    }
+
+    fn index_buckets(&mut self) {
+        const BUCKETS: usize = 1 << 16;
+        let mut buckets = Vec::with_capacity(BUCKETS + 1);
+        let mut i = 0;
+        for k in 0..=BUCKETS {
+            while i < self.starts.len() && self.starts[i].bucket() < k {
+                i += 1;
+            }
+            buckets.push(i as u32);
+        }
+        self.buckets = buckets;
     }
 
     fn push(&mut self, start: T, end: T, row: &Row<T>) {
@@ -398,7 +426,16 @@ impl<T: Key> RangeTable<T> {
 
     /// The AS number and organisation index of the range holding `ip`.
     pub(crate) fn find(&self, ip: T) -> Option<(u32, u32)> {
-        let i = self.starts.partition_point(|&s| s <= ip);
+        // Every start in an earlier bucket is <= ip and every start in a later one is > ip, so
+        // the answer lies in ip's own bucket.
+        let k = ip.bucket();
+        let i = match (self.buckets.get(k), self.buckets.get(k + 1)) {
+            (Some(&lo), Some(&hi)) => {
+                let (lo, hi) = (lo as usize, hi as usize);
+                lo + self.starts[lo..hi].partition_point(|&s| s <= ip)
+            }
+            _ => self.starts.partition_point(|&s| s <= ip),
+        };
         if i == 0 {
             return None;
         }
@@ -489,6 +526,33 @@ impl AsnDb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The bucketed lookup agrees with a plain search over the same ranges, for ranges that
+    /// span buckets, sit at bucket edges, and leave gaps.
+    #[test]
+    fn bucketed_lookup_agrees_with_a_plain_search() {
+        use proptest::prelude::*;
+        let reference = |t: &RangeTable<u32>, ip: u32| -> Option<(u32, u32)> {
+            let i = t.starts.partition_point(|&s| s <= ip).checked_sub(1)?;
+            (ip <= t.ends[i]).then(|| (t.asns[i], t.orgs[i]))
+        };
+        let rows = proptest::collection::vec((any::<u32>(), 0u32..300_000, 1u32..65_000), 1..200);
+        proptest!(|(rows in rows, probes in proptest::collection::vec(any::<u32>(), 50))| {
+            let rows: Vec<Row<u32>> = rows
+                .into_iter()
+                .map(|(start, len, asn)| Row { start, end: start.saturating_add(len), asn, org: NO_ORG })
+                .collect();
+            let edges: Vec<u32> = rows
+                .iter()
+                .flat_map(|r| [r.start, r.end, r.start.wrapping_sub(1), r.end.wrapping_add(1), r.start & 0xffff_0000, r.start | 0xffff])
+                .collect();
+            let (table, _) = RangeTable::build(rows);
+            prop_assert_eq!(table.buckets.len(), (1 << 16) + 1);
+            for ip in probes.into_iter().chain(edges).chain([0, u32::MAX]) {
+                prop_assert_eq!(table.find(ip), reference(&table, ip), "ip {}", ip);
+            }
+        });
+    }
 
     fn db(text: &str) -> (AsnDb, AsnFileReport) {
         let parsed = parse_csv(Path::new("test.csv"), text);
