@@ -150,6 +150,14 @@ pub fn load_checkpoint<T: DeserializeOwned + Default>(path: &Path) -> std::io::R
 /// the old one, directory synced. A crash leaves either the old or the new checkpoint, never a
 /// torn one.
 pub fn save_checkpoint<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    save_checkpoint_bytes(
+        path,
+        &serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?,
+    )
+}
+
+/// [`save_checkpoint`] for bytes already serialised.
+pub fn save_checkpoint_bytes(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     if let Some(d) = dir {
@@ -158,7 +166,7 @@ pub fn save_checkpoint<T: Serialize>(path: &Path, value: &T) -> std::io::Result<
     let tmp = path.with_extension("tmp");
     {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?)?;
+        f.write_all(bytes)?;
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path)?;
