@@ -10,8 +10,12 @@
 //!
 //! State, saved every `save_interval_secs` and at shutdown, in this order: engine snapshot,
 //! deduplication ids, then the collectors' checkpoints. A crash between two saves re-delivers
-//! the records collected since the first; the restored deduplication state drops them before
-//! the engine sees them, so nothing is lost and no alert is raised twice.
+//! the records collected since the last save, and the engine, restored to that save, processes
+//! them again: nothing is lost. Nothing is raised twice either: breaches and incidents are
+//! exported only once the state that produced them is saved (so a crash loses them together with
+//! that state, and the re-run raises them once), and actions, which cannot wait for a save, are
+//! idempotent by action id in the executor's ledger (the re-run plans the same ids, and the
+//! executor does not act twice).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -38,7 +42,9 @@ use vigil_respond::{ActionRequest, AttemptSink, Executor, RespondConfig};
 #[serde(default, deny_unknown_fields)]
 pub struct CollectConfig {
     pub poll_interval_secs: u64,
-    /// How often state is saved (engine, deduplication, checkpoints).
+    /// How often state is saved (engine, deduplication, checkpoints). Breaches and incidents
+    /// are exported after the save that covers them, so this is also their export delay;
+    /// actions are not delayed.
     pub save_interval_secs: u64,
     /// Ingest's reordering window for live data. Live detection cannot wait hours for late
     /// records, so the default is 0: events go on as soon as they arrive (each poll round is
@@ -148,6 +154,8 @@ pub struct Live {
     engine_config: EngineConfig,
     executor: Option<Arc<Executor>>,
     exports: Option<tokio::sync::mpsc::UnboundedSender<OwnedFinding>>,
+    /// Findings waiting for the next save before they are exported.
+    unsaved_findings: Vec<OwnedFinding>,
     export_task: Option<tokio::task::JoinHandle<Exporter>>,
     in_flight: tokio::task::JoinSet<()>,
     undo_running: Arc<AtomicBool>,
@@ -293,6 +301,7 @@ impl Live {
             engine_config: s.engine,
             executor,
             exports,
+            unsaved_findings: Vec::new(),
             export_task,
             in_flight: tokio::task::JoinSet::new(),
             undo_running: Arc::new(AtomicBool::new(false)),
@@ -479,13 +488,17 @@ impl Live {
         }
         self.stats.breaches += out.breaches.len() as u64;
         self.stats.incidents += out.incidents.len() as u64;
-        if let Some(tx) = &self.exports {
-            for b in out.breaches {
-                let _ = tx.send(OwnedFinding::Breach(Box::new(b)));
-            }
-            for i in out.incidents {
-                let _ = tx.send(OwnedFinding::Incident(Box::new(i)));
-            }
+        if self.exports.is_some() {
+            self.unsaved_findings.extend(
+                out.breaches
+                    .into_iter()
+                    .map(|b| OwnedFinding::Breach(Box::new(b))),
+            );
+            self.unsaved_findings.extend(
+                out.incidents
+                    .into_iter()
+                    .map(|i| OwnedFinding::Incident(Box::new(i))),
+            );
         }
         // Finished executions need not be kept in the set.
         while self.in_flight.try_join_next().is_some() {}
@@ -528,6 +541,12 @@ impl Live {
                 .map_err(io_err(&self.state_dir.join("checkpoint-messagetrace.json")))?;
         }
         self.last_save = Instant::now();
+        // Only now are the findings safe to send: a crash before this point re-raises them.
+        if let Some(tx) = &self.exports {
+            for f in self.unsaved_findings.drain(..) {
+                let _ = tx.send(f);
+            }
+        }
         Ok(())
     }
 
@@ -565,6 +584,9 @@ impl Live {
             while self.in_flight.join_next().await.is_some() {}
         })
         .await;
+        if let Err(e) = self.save() {
+            tracing::error!("cannot save state: {e}");
+        }
         self.exports = None;
         if let Some(task) = self.export_task.take() {
             if let Ok(exporter) = task.await {
@@ -572,9 +594,6 @@ impl Live {
                     tracing::warn!("{n} exports to {name} failed");
                 }
             }
-        }
-        if let Err(e) = self.save() {
-            tracing::error!("cannot save state: {e}");
         }
     }
 
