@@ -131,3 +131,28 @@ async fn collect_without_credentials_says_what_to_set() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn the_deployment_guide_example_configuration_is_valid() {
+    let guide = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/deployment.md"),
+    )
+    .unwrap();
+    let start = guide.find("```toml\n").expect("a TOML example") + "```toml\n".len();
+    let example = &guide[start..start + guide[start..].find("```").unwrap()];
+    assert!(example.contains("[collect.credentials]"));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("vigil.toml");
+    std::fs::write(&config, example).unwrap();
+    // `models list` loads the whole configuration (unknown keys are errors) without network.
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["models", "list", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
