@@ -685,3 +685,56 @@ impl Api {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_budget_allows_a_burst_then_paces() {
+        // 600 a minute: bursts of 60, then 10 a second.
+        let budget = RequestBudget::per_minute(600);
+        let t0 = Instant::now();
+        for _ in 0..60 {
+            budget.acquire().await;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_millis(10),
+            "the burst is free"
+        );
+        for _ in 0..20 {
+            budget.acquire().await;
+        }
+        let paced = t0.elapsed();
+        assert!(
+            paced >= Duration::from_millis(1900) && paced <= Duration::from_millis(2100),
+            "{paced:?}"
+        );
+    }
+
+    #[test]
+    fn failures_are_classified_as_the_services_document_them() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            classify(429, "", Some(Duration::from_secs(7)), &p),
+            (true, Some(Duration::from_secs(7)))
+        );
+        assert_eq!(classify(403, "AF429", None, &p), (true, None));
+        assert_eq!(classify(500, "AF50000", None, &p), (true, None));
+        assert_eq!(classify(503, "", None, &p), (true, None));
+        assert_eq!(
+            classify(400, "AF20023", None, &p),
+            (
+                false,
+                Some(Duration::from_millis(p.disabled_subscription_delay_ms))
+            )
+        );
+        assert_eq!(
+            classify(404, "Request_ResourceNotFound", None, &p),
+            (false, None)
+        );
+        assert_eq!(p.backoff(1), Duration::from_secs(1));
+        assert_eq!(p.backoff(3), Duration::from_secs(4));
+        assert_eq!(p.backoff(30), Duration::from_millis(p.max_delay_ms));
+    }
+}

@@ -541,6 +541,13 @@ impl Live {
                 .map_err(io_err(&self.state_dir.join("checkpoint-messagetrace.json")))?;
         }
         self.last_save = Instant::now();
+        let metrics = self.state_dir.join("metrics.prom");
+        if let Err(e) =
+            vigil_collect::save_checkpoint_bytes(&metrics, self.metrics_text().as_bytes())
+        {
+            // Monitoring output: worth a warning, never worth stopping for.
+            tracing::warn!("cannot write {}: {e}", metrics.display());
+        }
         // Only now are the findings safe to send: a crash before this point re-raises them.
         if let Some(tx) = &self.exports {
             for f in self.unsaved_findings.drain(..) {
@@ -548,6 +555,51 @@ impl Live {
             }
         }
         Ok(())
+    }
+
+    /// Counters and lag in the Prometheus text format, as written to `metrics.prom` in the
+    /// state directory at every save (for node_exporter's textfile collector, or any scraper).
+    pub fn metrics_text(&self) -> String {
+        use std::fmt::Write;
+        let s = &self.stats;
+        let mut out = String::new();
+        let counters = [
+            ("polls", s.polls, "collector poll rounds"),
+            ("records", s.records, "records collected"),
+            ("rejected", s.rejected, "records that could not be read"),
+            ("events", s.events, "events processed by the engine"),
+            ("breaches", s.breaches, "breaches raised or updated"),
+            ("incidents", s.incidents, "incidents created or changed"),
+            ("actions_planned", s.actions_planned, "actions planned"),
+            (
+                "actions_dispatched",
+                s.actions_dispatched,
+                "autonomous actions sent to the executor",
+            ),
+            (
+                "collector_errors",
+                s.collector_errors,
+                "collector failures (retried next poll)",
+            ),
+        ];
+        for (name, value, help) in counters {
+            let _ = writeln!(out, "# HELP vigil_{name}_total {help}\n# TYPE vigil_{name}_total counter\nvigil_{name}_total {value}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP vigil_collect_lag_seconds now minus the newest record collected\n# TYPE vigil_collect_lag_seconds gauge"
+        );
+        for l in self.lag() {
+            if let Some(secs) = l.lag_seconds {
+                let _ = writeln!(
+                    out,
+                    "vigil_collect_lag_seconds{{source=\"{}\",stream=\"{}\"}} {secs}",
+                    l.source.as_str(),
+                    l.stream
+                );
+            }
+        }
+        out
     }
 
     /// Polls every `poll_interval_secs` until `shutdown` completes, then waits for actions in
@@ -558,8 +610,13 @@ impl Live {
         loop {
             let started = Instant::now();
             let report = self.poll_once().await;
+            let lag: Vec<String> = self
+                .lag()
+                .iter()
+                .filter_map(|l| l.lag_seconds.map(|s| format!("{} {s:.0}s", l.stream)))
+                .collect();
             tracing::info!(
-                "poll: {} batches, {} records, {} requests, {} errors; {} events, {} breaches, {} incidents, {} actions",
+                "poll: {} batches, {} records, {} requests, {} errors; {} events, {} breaches, {} incidents, {} actions; lag {}",
                 report.batches,
                 report.records,
                 report.requests,
@@ -567,7 +624,8 @@ impl Live {
                 self.stats.events,
                 self.stats.breaches,
                 self.stats.incidents,
-                self.stats.actions_planned
+                self.stats.actions_planned,
+                lag.join(", ")
             );
             let wait = interval.saturating_sub(started.elapsed());
             tokio::select! {

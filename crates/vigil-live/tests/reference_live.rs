@@ -120,4 +120,13 @@ async fn reference_attack_arrives_live_and_account_a_is_disabled_within_a_second
     assert!(state_dir.join("engine.snapshot.json").is_file());
     assert!(state_dir.join("checkpoint-management.json").is_file());
     assert!(state_dir.join("action-attempts.jsonl").is_file());
+    let metrics = std::fs::read_to_string(state_dir.join("metrics.prom")).unwrap();
+    assert!(
+        metrics.contains("vigil_actions_dispatched_total "),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"vigil_collect_lag_seconds{source="management_activity",stream="Audit.AzureActiveDirectory"}"#),
+        "{metrics}"
+    );
 }
