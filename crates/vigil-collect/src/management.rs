@@ -107,6 +107,9 @@ pub struct ManagementCollector {
     started: HashSet<String>,
     /// Content types whose subscription was disabled, and when to try starting them again.
     disabled_until: HashMap<String, DateTime<Utc>>,
+    /// Which content type the next poll starts with: the per-poll blob budget is shared, and
+    /// rotating keeps one type's backlog from starving the others.
+    next_first: usize,
 }
 
 impl ManagementCollector {
@@ -140,6 +143,7 @@ impl ManagementCollector {
             state,
             started: HashSet::new(),
             disabled_until: HashMap::new(),
+            next_first: 0,
         })
     }
 
@@ -206,7 +210,12 @@ impl ManagementCollector {
     /// when `deliver` returns; call [`ManagementCollector::save_checkpoint`] to persist.
     pub async fn poll(&mut self, deliver: &mut (dyn FnMut(Batch) + Send)) -> PollReport {
         let mut report = PollReport::default();
-        let types = self.cfg.content_types.clone();
+        let mut types = self.cfg.content_types.clone();
+        if !types.is_empty() {
+            let n = types.len();
+            types.rotate_left(self.next_first % n);
+            self.next_first = (self.next_first + 1) % n;
+        }
         let mut budget = self.cfg.max_blobs_per_poll.max(1);
         for ct in &types {
             let now = self.clock.now();
@@ -334,6 +343,7 @@ impl ManagementCollector {
         });
         let complete = entries.len() <= *budget;
         entries.truncate(*budget);
+        let last_created = entries.last().map(|e| e.0);
         let api = self.api.clone();
         let publisher = self.publisher.clone();
         let mut fetches = futures::stream::iter(entries.into_iter().map(|(created, entry)| {
@@ -363,6 +373,13 @@ impl ManagementCollector {
             });
             let cursor = self.state.content.entry(ct.to_string()).or_default();
             cursor.commit_items(&[(entry.content_id, created)], newest);
+        }
+        if let (false, Some(last)) = (complete, last_created) {
+            // Everything created before the last delivered blob is delivered (the listing is
+            // sorted): the next poll lists from there instead of from the window's start.
+            let overlap = Duration::minutes(self.cfg.overlap_minutes.max(0));
+            let cursor = self.state.content.entry(ct.to_string()).or_default();
+            cursor.commit_window(last, overlap);
         }
         Ok(complete)
     }

@@ -538,3 +538,68 @@ async fn message_trace_pages_by_next_and_settles() {
     c.poll(&mut |b| got.push(b)).await;
     assert!(ids_of(&got).is_empty(), "the overlap re-delivers nothing");
 }
+
+#[tokio::test]
+async fn a_backlog_larger_than_the_poll_budget_is_delivered_over_polls_in_order_once() {
+    let standin = StandIn::start(StandInConfig {
+        content_page_size: 4,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    for i in 0..10 {
+        standin.publish_blob(
+            "Audit.Exchange",
+            &[audit_record(&format!("ex-{i:02}"), "2022-02-01T04:55:51")],
+        );
+        standin.publish_blob(
+            "Audit.General",
+            &[audit_record(&format!("g-{i:02}"), "2022-02-01T04:55:51")],
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = mgmt_config(&["Audit.Exchange", "Audit.General"]);
+    cfg.max_blobs_per_poll = 3;
+    cfg.max_concurrent_fetches = 3;
+    let mut c = management(&standin, dir.path(), cfg.clone());
+    let mut all = Vec::new();
+    let mut polls = 0;
+    loop {
+        let (batches, report) = poll_mgmt(&mut c).await;
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        polls += 1;
+        let ids = ids_of(&batches);
+        assert!(ids.len() <= 3, "the per-poll budget holds: {ids:?}");
+        if polls == 2 {
+            assert!(
+                all.iter().chain(&ids).any(|i: &String| i.starts_with('g')),
+                "the second content type is not starved by the first's backlog"
+            );
+        }
+        if ids.is_empty() {
+            break;
+        }
+        all.extend(ids);
+        c.save_checkpoint().unwrap();
+        // Restart every other poll: the checkpoint carries the partial window.
+        if polls % 2 == 0 {
+            c = management(&standin, dir.path(), cfg.clone());
+        }
+    }
+    let mut ex: Vec<_> = all
+        .iter()
+        .filter(|i| i.starts_with("ex"))
+        .cloned()
+        .collect();
+    let g: Vec<_> = all.iter().filter(|i| i.starts_with('g')).cloned().collect();
+    assert_eq!(ex.len(), 10, "{all:?}");
+    assert_eq!(g.len(), 10, "{all:?}");
+    let sorted = {
+        let mut v = ex.clone();
+        v.sort();
+        v
+    };
+    assert_eq!(ex, sorted, "in contentCreated order");
+    ex.dedup();
+    assert_eq!(ex.len(), 10, "no repeats");
+}

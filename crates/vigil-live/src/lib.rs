@@ -143,6 +143,8 @@ pub struct LiveStats {
 enum OwnedFinding {
     Breach(Box<Breach>),
     Incident(Box<Incident>),
+    /// Answered once everything sent before it has been exported.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 pub struct Live {
@@ -279,9 +281,12 @@ impl Live {
             let task = tokio::spawn(async move {
                 let mut exporter = exporter;
                 while let Some(f) = rx.recv().await {
-                    match &f {
-                        OwnedFinding::Breach(b) => exporter.export(Finding::Breach(b)).await,
-                        OwnedFinding::Incident(i) => exporter.export(Finding::Incident(i)).await,
+                    match f {
+                        OwnedFinding::Breach(b) => exporter.export(Finding::Breach(&b)).await,
+                        OwnedFinding::Incident(i) => exporter.export(Finding::Incident(&i)).await,
+                        OwnedFinding::Flush(done) => {
+                            let _ = done.send(());
+                        }
                     }
                 }
                 if let Some(s) = &exporter.syslog {
@@ -549,12 +554,37 @@ impl Live {
             tracing::warn!("cannot write {}: {e}", metrics.display());
         }
         // Only now are the findings safe to send: a crash before this point re-raises them.
+        // A breach or incident changed several times since the last save is sent once, as it
+        // is now.
         if let Some(tx) = &self.exports {
-            for f in self.unsaved_findings.drain(..) {
-                let _ = tx.send(f);
+            let key = |f: &OwnedFinding| match f {
+                OwnedFinding::Breach(b) => (1, b.id.clone()),
+                OwnedFinding::Incident(i) => (2, i.id.clone()),
+                OwnedFinding::Flush(_) => (0, String::new()),
+            };
+            let latest: HashMap<(u8, String), usize> = self
+                .unsaved_findings
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (key(f), i))
+                .collect();
+            for (i, f) in self.unsaved_findings.drain(..).enumerate() {
+                if latest.get(&key(&f)) == Some(&i) {
+                    let _ = tx.send(f);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Waits until every finding released by the last save has been handed to the exporters.
+    pub async fn flush_exports(&self) {
+        if let Some(tx) = &self.exports {
+            let (done, wait) = tokio::sync::oneshot::channel();
+            if tx.send(OwnedFinding::Flush(done)).is_ok() {
+                let _ = wait.await;
+            }
+        }
     }
 
     /// Counters and lag in the Prometheus text format, as written to `metrics.prom` in the

@@ -73,6 +73,7 @@ async fn a_crash_mid_attack_loses_nothing_and_raises_nothing_twice() {
         l.save().unwrap();
     })
     .await;
+    live.flush_exports().await;
     let saved_before_crash = exported(&out);
     svc.set_now(attack_day + chrono::Duration::days(1));
     svc.publish(
@@ -89,6 +90,7 @@ async fn a_crash_mid_attack_loses_nothing_and_raises_nothing_twice() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(disables_of(&svc, &s.a), 1, "A disabled before the crash");
+    live.flush_exports().await;
     assert_eq!(
         exported(&out),
         saved_before_crash,
