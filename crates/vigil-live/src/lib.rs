@@ -162,6 +162,10 @@ pub struct Live {
     in_flight: tokio::task::JoinSet<()>,
     undo_running: Arc<AtomicBool>,
     traces: Arc<Mutex<Vec<ActionTrace>>>,
+    /// Whether autonomous actions of the restored engine still need checking against the
+    /// executor's ledger (done once, at the first poll).
+    reconcile_pending: bool,
+    clock: Clock,
     stats: LiveStats,
     state_dir: PathBuf,
     collect: CollectConfig,
@@ -311,6 +315,8 @@ impl Live {
             in_flight: tokio::task::JoinSet::new(),
             undo_running: Arc::new(AtomicBool::new(false)),
             traces: Arc::new(Mutex::new(Vec::new())),
+            reconcile_pending: true,
+            clock: s.clock,
             stats: LiveStats::default(),
             state_dir: s.state_dir,
             collect: s.collect,
@@ -353,8 +359,42 @@ impl Live {
         v
     }
 
+    /// Executes the restored engine's autonomous actions that are still in force but that the
+    /// ledger does not show as done: the engine state was saved after it planned them, and the
+    /// process stopped before the executor finished, so they would never be planned again.
+    async fn reconcile_actions(&mut self) {
+        self.reconcile_pending = false;
+        let Some(exec) = self.executor.clone() else {
+            return;
+        };
+        let now = self.clock.now();
+        let records = exec.records().await;
+        let planned = self.engine.actions_detailed();
+        for p in planned {
+            let open = p.mode == ActionMode::Autonomous && p.expires > now;
+            let done = records
+                .get(&p.id)
+                .is_some_and(|r| r.status != vigil_respond::ActionStatus::Failed);
+            if !open || done {
+                continue;
+            }
+            let Ok(req) = ActionRequest::from_planned(&p) else {
+                continue;
+            };
+            tracing::info!("resuming action {} {} {}", p.id, p.kind, p.target);
+            self.stats.actions_dispatched += 1;
+            let exec = exec.clone();
+            self.in_flight.spawn(async move {
+                exec.execute(req).await;
+            });
+        }
+    }
+
     /// Polls every collector once and processes what arrived.
     pub async fn poll_once(&mut self) -> PollReport {
+        if self.reconcile_pending {
+            self.reconcile_actions().await;
+        }
         let mut report = PollReport::default();
         let mut batches: Vec<Batch> = Vec::new();
         if let Some(c) = &mut self.management {

@@ -307,10 +307,19 @@ impl Executor {
         state_dir: Option<PathBuf>,
         sink: Option<Arc<dyn AttemptSink>>,
     ) -> std::io::Result<Executor> {
-        let ledger = match &state_dir {
+        let mut ledger: Ledger = match &state_dir {
             Some(d) => vigil_collect::load_checkpoint(&d.join("actions.json"))?,
             None => Ledger::default(),
         };
+        // An action still executing when the ledger was last written was cut short by a crash:
+        // it counts as failed, so that running it again executes it (each step checks the
+        // tenant's state first, so what was already done is found done).
+        for r in ledger.records.values_mut() {
+            if r.status == ActionStatus::Executing {
+                r.status = ActionStatus::Failed;
+                r.detail = "interrupted by a restart before it finished".into();
+            }
+        }
         Ok(Executor {
             api: Api {
                 http: vigil_collect::client::http_client(),

@@ -451,3 +451,44 @@ fn requests_from_the_engine_plan() {
         .to_string()
         .contains("wipe"));
 }
+
+#[tokio::test]
+async fn an_action_cut_short_by_a_crash_is_executed_again_after_restart() {
+    let standin = StandIn::start(StandInConfig::default()).await.unwrap();
+    standin.add_user(A);
+    let dir = tempfile::tempdir().unwrap();
+    let make = || {
+        Executor::new(
+            tokens(&standin),
+            &standin.base_url(),
+            config(None),
+            Some(dir.path().to_path_buf()),
+            None,
+        )
+        .unwrap()
+    };
+    let exec = make();
+    let req = request("c1", ActionKind::DisableUser, A, None);
+    exec.execute(req.clone()).await;
+    drop(exec);
+    // As the ledger looks when the process died between the PATCH and the ledger's update.
+    let path = dir.path().join("actions.json");
+    let ledger = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, ledger.replace("\"executed\"", "\"executing\"")).unwrap();
+    let exec = make();
+    let record = exec.record("c1").await.unwrap();
+    assert_eq!(record.status, ActionStatus::Failed);
+    assert!(record.detail.contains("interrupted"), "{}", record.detail);
+    assert_eq!(exec.execute(req).await, ActionStatus::Executed);
+    assert_eq!(
+        exec.attempts().await[0].result,
+        AttemptResult::AlreadyDone,
+        "the tenant state shows the first run's change"
+    );
+    let patches = standin
+        .mutations()
+        .iter()
+        .filter(|m| m.method == "PATCH")
+        .count();
+    assert_eq!(patches, 1, "not sent twice");
+}
