@@ -40,6 +40,7 @@ content_types = ["Audit.Exchange"]
 [collect.sign_ins]
 start = "2022-02-01T00:00:00Z"
 window_minutes = 1440
+requests_per_minute = 6000
 
 [respond]
 enabled = true

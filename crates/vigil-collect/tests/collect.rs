@@ -433,6 +433,7 @@ async fn sign_ins_page_by_next_link_both_event_types_and_overlap_without_repeats
         start: Some(base),
         window_minutes: 30,
         overlap_minutes: 15,
+        requests_per_minute: 6000,
         retry: fast_retry(),
         ..Default::default()
     };

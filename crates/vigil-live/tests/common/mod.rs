@@ -248,6 +248,7 @@ impl Service {
         collect.sign_ins.start = Some(start);
         collect.sign_ins.window_minutes = 24 * 60;
         collect.sign_ins.retry = retry.clone();
+        collect.sign_ins.requests_per_minute = 60_000;
         collect.message_trace.enabled = true;
         collect.message_trace.start = Some(start);
         collect.message_trace.window_minutes = 24 * 60;
