@@ -130,3 +130,51 @@ async fn reference_attack_arrives_live_and_account_a_is_disabled_within_a_second
         "{metrics}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_confirm_mode_the_same_login_waits_for_an_analyst() {
+    let s = scenario();
+    let svc = Service::start(&s).await;
+    let state_dir = s.scratch.path().join("state");
+    let mut live = svc.live_with_mode(
+        s.truth.start,
+        &state_dir,
+        Default::default(),
+        60,
+        ActionMode::Confirm,
+    );
+    let through_login = s.first_login + chrono::Duration::seconds(1);
+    feed_days(
+        &svc,
+        &s.tenant,
+        &mut live,
+        s.truth.start,
+        through_login,
+        |_| {},
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pending = live
+        .engine()
+        .actions_detailed()
+        .into_iter()
+        .find(|p| p.kind == "disable_user" && p.target == s.a)
+        .expect("containment of A planned at the login");
+    assert_eq!(pending.mode, ActionMode::Confirm);
+    assert_eq!(pending.state, "pending");
+    assert!(live.stats().actions_pending_confirmation >= 1);
+    assert_eq!(live.stats().actions_dispatched, 0);
+    assert_eq!(svc.standin.user_enabled(&s.a), Some(true));
+    assert!(
+        svc.standin.mutations().is_empty(),
+        "nothing changed in the tenant"
+    );
+
+    // The analyst confirms (what the console will do): the executor carries it out.
+    let exec = live.executor().unwrap().clone();
+    let status = exec
+        .execute(vigil_respond::ActionRequest::from_planned(&pending).unwrap())
+        .await;
+    assert_eq!(status, ActionStatus::Executed);
+    assert_eq!(svc.standin.user_enabled(&s.a), Some(false));
+}

@@ -44,8 +44,9 @@ pub enum Route {
     ContentBlob,
     SignIns,
     MessageTrace,
-    /// Any other Microsoft Graph call (users, rules, grants, named locations).
-    GraphWrite,
+    /// Any other Microsoft Graph call, read or write (users, rules, grants, service
+    /// principals, named locations).
+    GraphObjects,
 }
 
 /// A failure to answer with instead of the normal response.
@@ -1258,7 +1259,7 @@ async fn message_trace(State(shared): S, headers: HeaderMap, Query(q): Q) -> Res
 /// Shared prologue of the Graph object endpoints: token, queued fault.
 fn graph_guard(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
     authorize(shared, headers, GRAPH_AUDIENCE)?;
-    match take_fault(shared, Route::GraphWrite) {
+    match take_fault(shared, Route::GraphObjects) {
         Some(r) => Err(r),
         None => Ok(()),
     }

@@ -172,7 +172,7 @@ async fn throttling_is_retried_then_persistent_failure_is_marked_failed() {
     )
     .unwrap();
     standin.fail_next(
-        Route::GraphWrite,
+        Route::GraphObjects,
         Fault::Throttle {
             retry_after_secs: 1,
         },
@@ -198,7 +198,7 @@ async fn throttling_is_retried_then_persistent_failure_is_marked_failed() {
     assert_eq!(attempts[0].error_code.as_deref(), Some("TooManyRequests"));
 
     // Three 500s in a row: three attempts, then failed with the reason.
-    standin.fail_next(Route::GraphWrite, Fault::InternalError, 3);
+    standin.fail_next(Route::GraphObjects, Fault::InternalError, 3);
     assert_eq!(
         exec.execute(request("d1", ActionKind::DisableUser, A, None))
             .await,

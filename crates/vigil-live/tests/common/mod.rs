@@ -230,6 +230,24 @@ impl Service {
         export: vigil_export::ExportConfig,
         save_interval_secs: u64,
     ) -> Live {
+        self.live_with_mode(
+            start,
+            state_dir,
+            export,
+            save_interval_secs,
+            ActionMode::Autonomous,
+        )
+    }
+
+    /// [`Service::live`] with another global response mode.
+    pub fn live_with_mode(
+        &self,
+        start: DateTime<Utc>,
+        state_dir: &Path,
+        export: vigil_export::ExportConfig,
+        save_interval_secs: u64,
+        mode: ActionMode,
+    ) -> Live {
         let retry = RetryPolicy {
             base_delay_ms: 50,
             max_delay_ms: 500,
@@ -255,7 +273,7 @@ impl Service {
         collect.message_trace.settle_minutes = 0;
         collect.message_trace.retry = retry;
         let mut engine = vigil_engine::EngineConfig::default();
-        engine.response.mode = ActionMode::Autonomous;
+        engine.response.mode = mode;
         Live::with_tokens(
             LiveSettings {
                 collect,
