@@ -215,6 +215,11 @@ async fn management_backs_off_on_throttling_internal_errors_and_5xx() {
         "Retry-After: 1 was not honoured ({:?})",
         started.elapsed()
     );
+    assert!(
+        started.elapsed() < Duration::from_millis(1900),
+        "the two throttled downloads should wait side by side, not one after the other ({:?})",
+        started.elapsed()
+    );
     let statuses: Vec<u16> = standin.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 2);
     assert!(statuses.contains(&500) && statuses.contains(&503));

@@ -187,7 +187,8 @@ impl Live {
         Self::with_tokens(s, tokens)
     }
 
-    /// As [`Live::new`], with a token source made elsewhere.
+    /// As [`Live::new`], with a token source made elsewhere. Both must be called inside a tokio
+    /// runtime (the export task is spawned here).
     pub fn with_tokens(s: LiveSettings, tokens: Arc<TokenSource>) -> Result<Live, LiveError> {
         let dir = &s.state_dir;
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
