@@ -609,3 +609,23 @@ async fn a_backlog_larger_than_the_poll_budget_is_delivered_over_polls_in_order_
     ex.dedup();
     assert_eq!(ex.len(), 10, "no repeats");
 }
+
+#[tokio::test]
+async fn a_rejected_token_is_renewed_once_and_the_call_goes_through() {
+    let standin = StandIn::start(StandInConfig::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = management(&standin, dir.path(), mgmt_config(&["Audit.Exchange"]));
+    let (_, report) = poll_mgmt(&mut c).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(standin.tokens_issued(), 1);
+    standin.revoke_tokens();
+    standin.publish_blob(
+        "Audit.Exchange",
+        &[audit_record("ex-0", "2022-02-01T04:55:51")],
+    );
+    let (batches, report) = poll_mgmt(&mut c).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(ids_of(&batches), ["ex-0"]);
+    assert_eq!(standin.tokens_issued(), 2, "renewed after the 401");
+    assert!(standin.requests().iter().any(|r| r.status == 401));
+}

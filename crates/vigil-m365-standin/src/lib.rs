@@ -485,6 +485,12 @@ impl StandIn {
         self.shared.lock().mutations.clone()
     }
 
+    /// Invalidates every token issued (as a key rollover or a revoked consent would), so the
+    /// next call with one answers 401.
+    pub fn revoke_tokens(&self) {
+        self.shared.lock().tokens.clear();
+    }
+
     /// Tokens issued so far.
     pub fn tokens_issued(&self) -> u64 {
         self.shared.lock().tokens_issued
