@@ -16,6 +16,8 @@ use vigil_ingest::{IngestConfig, Progress, ReplayOptions};
 use vigil_report::Report;
 use vigil_sources::RecordError;
 
+mod collect;
+
 // Ingest allocates many small, short-lived strings per record; mimalloc handles that pattern
 // markedly better than glibc's allocator (see docs/benchmarks.md).
 #[global_allocator]
@@ -43,6 +45,8 @@ enum Command {
     Demo(DemoArgs),
     /// Score a report against a simulator's ground truth (or simulate, replay and score).
     Eval(EvalArgs),
+    /// Collect live from Microsoft 365, detect, respond and export (docs/deployment.md).
+    Collect(collect::CollectArgs),
     /// List the detection models or run their inline tests.
     Models {
         #[command(subcommand)]
@@ -195,6 +199,12 @@ struct Config {
     engine: vigil_engine::EngineConfig,
     /// Extra model files (TOML), added to the built-in library.
     models: Vec<PathBuf>,
+    /// Live collection (`vigil collect`).
+    collect: vigil_live::CollectConfig,
+    /// Response executors (`vigil collect`).
+    respond: vigil_respond::RespondConfig,
+    /// Exports to the SOC's tools (`vigil collect`).
+    export: vigil_export::ExportConfig,
 }
 
 impl Config {
@@ -224,6 +234,7 @@ impl Config {
             rel(p);
         }
         config.models.iter_mut().for_each(rel);
+        collect::resolve_relative_paths(&mut config, base);
         Ok(config)
     }
 
@@ -787,6 +798,7 @@ fn main() -> ExitCode {
         Command::Models { command } => models(command),
         Command::Demo(args) => demo(args),
         Command::Eval(args) => eval(args),
+        Command::Collect(args) => collect::run(args),
     };
     match result {
         Ok(code) => code,

@@ -273,6 +273,12 @@ impl<'e> Ingest<'e> {
         self.heap.len()
     }
 
+    /// The deduplication state, to be saved while the stream goes on (live collection saves it
+    /// before it moves its checkpoints, so that a restart's repeats are recognised).
+    pub fn dedup_mut(&mut self) -> &mut Deduplicator {
+        &mut self.dedup
+    }
+
     pub fn into_dedup(self) -> Deduplicator {
         self.dedup
     }
