@@ -16,6 +16,8 @@ use vigil_ingest::{IngestConfig, Progress, ReplayOptions};
 use vigil_report::Report;
 use vigil_sources::RecordError;
 
+mod serve;
+
 // Ingest allocates many small, short-lived strings per record; mimalloc handles that pattern
 // markedly better than glibc's allocator (see docs/benchmarks.md).
 #[global_allocator]
@@ -43,6 +45,9 @@ enum Command {
     Demo(DemoArgs),
     /// Score a report against a simulator's ground truth (or simulate, replay and score).
     Eval(EvalArgs),
+    /// Run the store, live detection, the API and the console (`--demo` replays the reference
+    /// attack into it).
+    Serve(serve::ServeArgs),
     /// List the detection models or run their inline tests.
     Models {
         #[command(subcommand)]
@@ -777,6 +782,7 @@ fn main() -> ExitCode {
         Command::Models { command } => models(command),
         Command::Demo(args) => demo(args),
         Command::Eval(args) => eval(args),
+        Command::Serve(args) => serve::serve(args),
     };
     match result {
         Ok(code) => code,
