@@ -200,12 +200,13 @@ impl FromRequestParts<AppState> for Caller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let state = state.clone();
-        let api = parts.uri.path().starts_with("/api/") || parts.uri.path() == "/metrics";
-        let path = parts
-            .uri
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_string();
+        // Nested routers see their path without the prefix; the original URI has it.
+        let uri = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.clone(), |o| o.0.clone());
+        let api = uri.path().starts_with("/api/") || uri.path() == "/metrics";
+        let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
         // SQLite lookups are quick but blocking; keep them off the async workers.
         let headers = parts.headers.clone();
         tokio::task::spawn_blocking(move || authenticate(&state, &headers))

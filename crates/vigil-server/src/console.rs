@@ -544,9 +544,8 @@ struct IncidentPage {
     end: String,
     status: String,
     merged_into: Option<(String, String)>,
-    summary: String,
+    summary: Vec<SummaryPart>,
     accounts: Vec<(String, String)>,
-    links: Vec<String>,
     infra: Vec<Infra>,
     timeline_svg: String,
     timeline: Vec<TimelineRow>,
@@ -568,13 +567,99 @@ fn strings(v: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A lane label that fits its column: long addresses keep their start and domain.
+fn short_label(s: &str) -> String {
+    const MAX: usize = 38;
+    if s.chars().count() <= MAX {
+        return s.to_string();
+    }
+    match s.split_once('@') {
+        Some((local, domain)) if domain.len() < MAX - 6 => {
+            let keep = MAX - domain.len() - 2;
+            format!("{}…@{domain}", local.chars().take(keep).collect::<String>())
+        }
+        _ => format!("{}…", s.chars().take(MAX - 1).collect::<String>()),
+    }
+}
+
+/// One part of an incident summary: a label ("Then", "Response", ...) and its items.
+pub struct SummaryPart {
+    pub label: String,
+    pub items: Vec<String>,
+    pub list: bool,
+}
+
+/// Splits the analyst's one-paragraph summary into the parts it is written in, so the page can
+/// show the opening as prose and the sequences (what happened next, the response) as lists.
+/// Text that does not match the known parts stays as prose.
+fn summary_parts(summary: &str) -> Vec<SummaryPart> {
+    const MARKERS: &[(&str, &str, bool)] = &[
+        ("Then: ", "Then", true),
+        (
+            "Attacker infrastructure: ",
+            "Attacker infrastructure",
+            false,
+        ),
+        ("Grouped because ", "Grouped because", true),
+        ("Response: ", "Response", true),
+    ];
+    let mut cuts: Vec<(usize, usize)> = MARKERS
+        .iter()
+        .enumerate()
+        .filter_map(|(m, (marker, _, _))| summary.find(marker).map(|at| (at, m)))
+        .collect();
+    cuts.sort_unstable();
+    let mut parts = Vec::new();
+    let lead_end = cuts.first().map_or(summary.len(), |c| c.0);
+    let lead = summary[..lead_end].trim();
+    if !lead.is_empty() {
+        parts.push(SummaryPart {
+            label: String::new(),
+            items: vec![lead.to_string()],
+            list: false,
+        });
+    }
+    for (i, (at, m)) in cuts.iter().enumerate() {
+        let (marker, label, list) = MARKERS[*m];
+        let end = cuts.get(i + 1).map_or(summary.len(), |c| c.0);
+        let mut body = summary[at + marker.len()..end].trim();
+        // A list ends at its sentence's full stop; what follows is prose (e.g. the counts).
+        let mut trailing = "";
+        if list {
+            if let Some(stop) = body.find(". ") {
+                trailing = body[stop + 2..].trim();
+                body = &body[..stop];
+            }
+        }
+        let body = body.trim_end_matches('.');
+        let items = if list {
+            body.split("; ").map(|x| x.trim().to_string()).collect()
+        } else {
+            vec![body.to_string()]
+        };
+        parts.push(SummaryPart {
+            label: label.to_string(),
+            items,
+            list,
+        });
+        if !trailing.is_empty() {
+            parts.push(SummaryPart {
+                label: String::new(),
+                items: vec![trailing.to_string()],
+                list: false,
+            });
+        }
+    }
+    parts
+}
+
 /// The timeline as one lane per account: every entry a mark at its time, breaches in the
 /// colour of their score, other key events in grey-blue; day boundaries as rules.
 fn timeline_svg(
     entries: &[(DateTime<Utc>, String, String, Option<f64>)],
     lanes: &[String],
 ) -> String {
-    const LABEL_W: f64 = 230.0;
+    const LABEL_W: f64 = 280.0;
     const PLOT_W: f64 = 900.0;
     const LANE_H: f64 = 44.0;
     const TOP: f64 = 26.0;
@@ -603,7 +688,7 @@ fn timeline_svg(
             r##"<rect x="0" y="{y}" width="{width}" height="{LANE_H}" fill="{}"/><text x="8" y="{}" class="lane-label">{}</text><line x1="{LABEL_W}" x2="{}" y1="{}" y2="{}" stroke="#c9d3e0"/>"##,
             if i % 2 == 0 { "#f6f8fb" } else { "#ffffff" },
             y + LANE_H / 2.0 + 4.0,
-            esc(lane),
+            esc(&short_label(lane)),
             LABEL_W + PLOT_W,
             y + LANE_H / 2.0,
             y + LANE_H / 2.0
@@ -780,13 +865,12 @@ pub async fn render_incident(state: &AppState, caller: &Caller, id: String) -> P
         end: fmt_json_time(&inc["end"]),
         status: inc["status"].as_str().unwrap_or("").to_string(),
         merged_into,
-        summary: inc["summary"].as_str().unwrap_or("").to_string(),
+        summary: summary_parts(inc["summary"].as_str().unwrap_or("")),
         accounts: entities
             .iter()
             .filter(|e| e.contains('@'))
             .map(|a| (a.clone(), format!("/accounts/{}", url_encode(a))))
             .collect(),
-        links: strings(&detail["links"]),
         infra,
         timeline_svg: timeline_svg(&entries, &lanes),
         timeline,
@@ -1303,6 +1387,38 @@ mod tests {
     fn model_names_survive_url_encoding() {
         assert_eq!(url_encode("SaaS / Access"), "SaaS%20%2F%20Access");
         assert_eq!(esc("<a href=\"x\">&"), "&lt;a href=&quot;x&quot;&gt;&amp;");
+    }
+
+    #[test]
+    fn a_summary_splits_into_prose_and_lists() {
+        let parts = summary_parts("2 accounts appear compromised by the same actor: a, b. It began at T on a: x. Then: 01-27 14:19 rule (a); 01-27 15:22 rule (b). 5 breaches of 3 models, score 100. Attacker infrastructure: IPs 1.2.3.4. Grouped because a and b share the rare IP 1.2.3.4. Response: disable_user a awaiting confirmation; revoke_sessions a awaiting confirmation.");
+        let labels: Vec<&str> = parts.iter().map(|p| p.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "",
+                "Then",
+                "",
+                "Attacker infrastructure",
+                "Grouped because",
+                "Response"
+            ]
+        );
+        assert!(parts[0].items[0].ends_with("on a: x."));
+        assert_eq!(
+            parts[1].items,
+            ["01-27 14:19 rule (a)", "01-27 15:22 rule (b)"]
+        );
+        assert_eq!(parts[2].items, ["5 breaches of 3 models, score 100."]);
+        assert_eq!(parts[5].items[1], "revoke_sessions a awaiting confirmation");
+        let plain = summary_parts("One account.");
+        assert_eq!(plain.len(), 1);
+        assert_eq!(
+            short_label("zoe.vanleeuwen.longer.name@margiestravel.com")
+                .chars()
+                .count(),
+            38
+        );
     }
 
     #[test]
