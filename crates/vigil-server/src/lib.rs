@@ -123,16 +123,18 @@ impl AppState {
 async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let mut res = next.run(req).await;
+    let micros = started.elapsed().as_micros() as u64;
     let h = &state.http;
     h.requests.fetch_add(1, Ordering::Relaxed);
-    h.micros
-        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+    h.micros.fetch_add(micros, Ordering::Relaxed);
     match res.status().as_u16() {
         400..=499 => h.errors_4xx.fetch_add(1, Ordering::Relaxed),
         500..=599 => h.errors_5xx.fetch_add(1, Ordering::Relaxed),
         _ => 0,
     };
     let headers = res.headers_mut();
+    // Server time of the request, for benchmarks and for anyone curious.
+    headers.insert("x-response-time-us", HeaderValue::from(micros));
     // The console loads nothing from elsewhere, so the policy can be strict.
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

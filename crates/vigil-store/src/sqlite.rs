@@ -34,12 +34,16 @@ const MIGRATIONS: &[&str] = &[
         entities TEXT NOT NULL,
         summary TEXT NOT NULL,
         breach_count INTEGER NOT NULL,
-        detail TEXT NOT NULL,
         status TEXT NOT NULL DEFAULT 'open',
         merged_into TEXT,
         updated_ms INTEGER NOT NULL
     );
-    CREATE INDEX incidents_queue ON incidents(status, score DESC, end_ms DESC);
+    CREATE INDEX incidents_queue ON incidents(status, score DESC, end_ms DESC, id);
+    -- The detail (timeline and all) is large; kept apart so the queue never reads it.
+    CREATE TABLE incident_details (
+        id TEXT PRIMARY KEY,
+        detail TEXT NOT NULL
+    );
     CREATE TABLE incident_entities (
         incident_id TEXT NOT NULL,
         entity TEXT NOT NULL,
@@ -66,7 +70,7 @@ const MIGRATIONS: &[&str] = &[
         decided_by TEXT,
         decided_ms INTEGER
     );
-    CREATE INDEX actions_incident ON actions(incident_id);
+    CREATE INDEX actions_incident ON actions(incident_id, state);
     CREATE INDEX actions_state ON actions(state, time_ms);
     CREATE TABLE decisions (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -312,12 +316,12 @@ fn upsert_incident(
     let entities = serde_json::to_string(&inc.entities)?;
     let detail_text = serde_json::to_string(detail)?;
     tx.prepare_cached(
-        "INSERT INTO incidents (id, title, score, start_ms, end_ms, entities, summary, breach_count, detail, status, updated_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'open', ?10)
+        "INSERT INTO incidents (id, title, score, start_ms, end_ms, entities, summary, breach_count, status, updated_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'open', ?9)
          ON CONFLICT(id) DO UPDATE SET title = excluded.title, score = excluded.score,
            start_ms = excluded.start_ms, end_ms = excluded.end_ms, entities = excluded.entities,
            summary = excluded.summary, breach_count = excluded.breach_count,
-           detail = excluded.detail, status = 'open', merged_into = NULL, updated_ms = excluded.updated_ms",
+           status = 'open', merged_into = NULL, updated_ms = excluded.updated_ms",
     )?
     .execute(params![
         inc.id,
@@ -328,9 +332,13 @@ fn upsert_incident(
         entities,
         inc.summary,
         inc.breach_ids.len() as i64,
-        detail_text,
         now
     ])?;
+    tx.prepare_cached(
+        "INSERT INTO incident_details (id, detail) VALUES (?1, ?2)
+         ON CONFLICT(id) DO UPDATE SET detail = excluded.detail",
+    )?
+    .execute(params![inc.id, detail_text])?;
     let mut ent = tx.prepare_cached(
         "INSERT OR IGNORE INTO incident_entities (incident_id, entity) VALUES (?1, ?2)",
     )?;
@@ -494,8 +502,9 @@ impl Store for SqliteStore {
         self.read(|c| {
             let row = c
                 .prepare_cached(
-                    "SELECT id, title, score, start_ms, end_ms, entities, summary, detail, status, merged_into, updated_ms
-                     FROM incidents WHERE id = ?1",
+                    "SELECT i.id, i.title, i.score, i.start_ms, i.end_ms, i.entities, i.summary,
+                       COALESCE(d.detail, '{}'), i.status, i.merged_into, i.updated_ms
+                     FROM incidents i LEFT JOIN incident_details d ON d.id = i.id WHERE i.id = ?1",
                 )?
                 .query_row(params![id], |r| {
                     Ok((
