@@ -728,3 +728,89 @@ async fn a_restart_loses_nothing_and_raises_nothing_twice() {
     .await;
     server.shutdown().await.unwrap();
 }
+
+/// The test certificate and key in tests/fixtures were made for this test only (self-signed for
+/// localhost and 127.0.0.1, `openssl req -x509 -newkey ec ...`); they protect nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_serves_https_only_with_the_given_certificate() {
+    use rustls::pki_types::{pem::PemObject, CertificateDer, ServerName};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let (cert, key) = (fixtures.join("tls-cert.pem"), fixtures.join("tls-key.pem"));
+    let dir = tempfile::tempdir().unwrap();
+
+    let mut missing = config(&dir.path().join("missing"));
+    missing.tls = Some((dir.path().join("nope.pem"), key.clone()));
+    let err = vigil_server::start(missing)
+        .await
+        .err()
+        .expect("no certificate, no server");
+    assert!(
+        format!("{err:#}").contains("cannot load the TLS certificate"),
+        "{err:#}"
+    );
+
+    let mut cfg = config(&dir.path().join("data"));
+    cfg.tls = Some((cert.clone(), key));
+    let server = vigil_server::start(cfg).await.unwrap();
+    let addr = server.addr;
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(&cert).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let client = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(client));
+    let https = |request: String| {
+        let connector = connector.clone();
+        async move {
+            let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let name = ServerName::try_from("localhost").unwrap();
+            let mut tls = connector.connect(name, tcp).await.expect("TLS handshake");
+            tls.write_all(request.as_bytes()).await.unwrap();
+            let mut out = Vec::new();
+            let _ = tls.read_to_end(&mut out).await;
+            String::from_utf8_lossy(&out).to_string()
+        }
+    };
+    let health =
+        https("GET /api/v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".into())
+            .await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains(r#""status":"ok""#), "{health}");
+    let form = format!("username=admin&password={ADMIN_PASSWORD}");
+    let login = https(format!(
+        "POST /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        form.len()
+    ))
+    .await;
+    let cookie = login
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("a session cookie: {login}"));
+    assert!(
+        cookie.contains("; Secure"),
+        "session cookies are Secure under TLS: {cookie}"
+    );
+
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    let plain = blocking(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let _ = s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        out
+    })
+    .await;
+    assert!(
+        !plain.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&plain)
+    );
+    server.shutdown().await.unwrap();
+}
