@@ -814,3 +814,77 @@ async fn tls_serves_https_only_with_the_given_certificate() {
     );
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watched_directory_is_read_once_and_autonomy_switches_reach_the_engine() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let (tenant_dir, _) = tenant(dir.path());
+    let data = dir.path().join("data");
+    let watched = dir.path().join("incoming");
+    std::fs::create_dir_all(&watched).unwrap();
+    let mut cfg = config(&data);
+    cfg.watch = Some(watched.clone());
+    cfg.watch_every = Duration::from_millis(200);
+    let server = vigil_server::start(cfg.clone()).await.unwrap();
+    let addr = server.addr;
+    let model = "SaaS / Access / Suspicious Login User-Agent";
+
+    // Before any log arrives, an admin makes one model autonomous.
+    blocking(move || {
+        let admin = login(addr, "admin", ADMIN_PASSWORD).unwrap_or_else(|r| panic!("{}", r.body));
+        let h = [
+            ("Cookie", admin.cookie.as_str()),
+            ("X-CSRF-Token", admin.csrf.as_str()),
+        ];
+        let path = format!("/api/v1/models/{}", url_encode(model));
+        let r = post_json(addr, &path, &h, &json!({"autonomy": "autonomous"}));
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["autonomy"], "autonomous");
+    })
+    .await;
+
+    // The tenant's logs land in the watched directory.
+    std::fs::rename(&tenant_dir, watched.join("tenant")).unwrap();
+    let files = vigil_sources::collect_files(std::slice::from_ref(&watched))
+        .unwrap()
+        .len();
+    let deadline = std::time::Instant::now() + Duration::from_secs(240);
+    loop {
+        let done = server.state.store.checkpoints().unwrap().len();
+        if done == files && !server.state.ingest.busy.load(Ordering::Relaxed) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{done} of {files} files read in time"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(server.state.ingest.events.load(Ordering::Relaxed) > 10_000);
+    let actions = server.state.store.actions(None, None).unwrap();
+    let (switched, others): (Vec<_>, Vec<_>) = actions.iter().partition(|a| a.model == model);
+    assert!(!switched.is_empty(), "the switched model planned actions");
+    assert!(
+        switched.iter().all(|a| a.action.state == "planned"
+            && a.action.mode == vigil_report::ActionMode::Autonomous),
+        "taken autonomously: {switched:?}"
+    );
+    assert!(
+        others.iter().any(|a| a.action.state == "pending"),
+        "the others still wait for an analyst"
+    );
+    let counts = server.state.store.counts().unwrap();
+    server.shutdown().await.unwrap();
+
+    // After a restart the watcher finds every file checkpointed and reads none again.
+    let server = vigil_server::start(cfg).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        server.state.ingest.jobs.load(Ordering::Relaxed),
+        0,
+        "no file read twice"
+    );
+    assert_eq!(server.state.store.counts().unwrap(), counts);
+    server.shutdown().await.unwrap();
+}
