@@ -126,13 +126,30 @@ async fn run(args: ServeArgs, config: vigil_server::ServerConfig) -> Result<Exit
             }
         }
     });
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot listen for Ctrl-C")?;
+    stop_signal().await?;
     eprintln!("vigil: stopping");
     waiter.abort();
     running.shutdown().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C, or SIGTERM (what service managers and `kill` send): both stop gracefully.
+async fn stop_signal() -> Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot listen for SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("cannot listen for Ctrl-C"),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot listen for Ctrl-C")
+    }
 }
 
 /// Generates the demo tenant (once per data directory) and queues the files not yet read.
