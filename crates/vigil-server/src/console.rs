@@ -48,6 +48,11 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
+/// Any other path: a page that says so (the API has its own JSON fallback).
+pub async fn not_found() -> PageError {
+    PageError(StatusCode::NOT_FOUND, "There is no such page here.".into())
+}
+
 fn asset(kind: &'static str, body: &'static str) -> Response {
     (
         [

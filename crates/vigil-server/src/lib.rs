@@ -159,6 +159,7 @@ pub fn router(state: AppState) -> Router {
         .merge(console::routes())
         .nest("/api/v1", api::routes(state.max_body_bytes))
         .route("/metrics", axum::routing::get(api::metrics))
+        .fallback(console::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }

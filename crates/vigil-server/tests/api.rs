@@ -252,6 +252,15 @@ async fn the_reference_incident_through_the_api_with_roles_csrf_and_recorded_dec
             "the console redirects to login"
         );
         assert_eq!(get(addr, "/metrics", &[]).status, 401);
+        let nowhere = get(addr, "/no/such/page", &[]);
+        assert_eq!(nowhere.status, 404);
+        assert!(nowhere.body.contains("no such page"), "{}", nowhere.body);
+        let no_endpoint = get(addr, "/api/v1/nothing", &[]);
+        assert_eq!(no_endpoint.status, 404);
+        assert!(no_endpoint.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("openapi.json"));
 
         // The admin logs in; unsafe API calls with the cookie need the CSRF header.
         let admin = login(addr, "admin", ADMIN_PASSWORD)
