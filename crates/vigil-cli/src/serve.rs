@@ -48,6 +48,9 @@ pub struct ServeArgs {
     /// TLS private key (PEM).
     #[arg(long, requires = "tls_cert", value_name = "PEM")]
     tls_key: Option<PathBuf>,
+    /// Hours a pending action waits for an analyst before it expires (0: until someone decides).
+    #[arg(long, default_value_t = 24)]
+    confirm_window_hours: u64,
     /// Largest body POST /api/v1/events accepts, in MiB.
     #[arg(long, default_value_t = 16)]
     max_body_mib: usize,
@@ -68,6 +71,8 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     server.max_body_bytes = args.max_body_mib.max(1) << 20;
     server.tls = args.tls_cert.clone().zip(args.tls_key.clone());
     server.admin_password = args.admin_password.clone();
+    server.confirm_window = (args.confirm_window_hours > 0)
+        .then(|| std::time::Duration::from_secs(args.confirm_window_hours * 3600));
     anyhow::ensure!(
         !args.demo || args.demo_days >= 3,
         "--demo-days must be at least 3"

@@ -52,6 +52,9 @@ pub struct ServerConfig {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Password for the `admin` user created on first run; generated when not given.
     pub admin_password: Option<String>,
+    /// How long (wall time, from when the server first stored it) a pending action waits for
+    /// an analyst before it expires; `None`: it waits until someone decides.
+    pub confirm_window: Option<Duration>,
 }
 
 impl ServerConfig {
@@ -68,6 +71,7 @@ impl ServerConfig {
             queue_len: 8,
             tls: None,
             admin_password: None,
+            confirm_window: Some(Duration::from_secs(24 * 3600)),
         }
     }
 }
@@ -173,6 +177,7 @@ pub struct Running {
     handle: axum_server::Handle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     watcher: Option<tokio::task::JoinHandle<()>>,
+    expiry: Option<tokio::task::JoinHandle<()>>,
     ingest_thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -199,9 +204,9 @@ impl Running {
     pub async fn wait(self) -> anyhow::Result<()> {
         let r = self.server.await;
         // The ingest thread stops once every job sender is gone: the watcher's and the state's.
-        if let Some(w) = self.watcher {
-            w.abort();
-            let _ = w.await;
+        for task in [self.watcher, self.expiry].into_iter().flatten() {
+            task.abort();
+            let _ = task.await;
         }
         drop(self.state);
         if let Some(t) = self.ingest_thread {
@@ -234,6 +239,29 @@ pub fn bootstrap_admin(
     };
     store.create_user("admin", Role::Admin, &auth::hash_password(&password)?)?;
     Ok(generated.then_some(password))
+}
+
+/// Once a minute, expires the pending actions whose confirmation window has passed.
+async fn expire_pending_actions(store: Arc<dyn Store>, window: Duration) {
+    // Short windows (tests) are checked more often than once a minute.
+    let every = window.clamp(Duration::from_millis(100), Duration::from_secs(60));
+    let window = chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX);
+    loop {
+        let now = chrono::Utc::now();
+        let store = store.clone();
+        let expired = tokio::task::spawn_blocking(move || {
+            store.expire_pending(now.checked_sub_signed(window).unwrap_or(now), now)
+        })
+        .await;
+        match expired {
+            Ok(Ok(ids)) if !ids.is_empty() => {
+                tracing::info!(?ids, "pending actions expired unanswered")
+            }
+            Ok(Err(e)) => tracing::warn!("cannot expire pending actions: {e}"),
+            _ => {}
+        }
+        tokio::time::sleep(every).await;
+    }
 }
 
 /// Opens the store, restores the engine, starts ingest, the watcher and the HTTP server.
@@ -285,6 +313,11 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<Running> {
         )));
     }
 
+    let expiry = config.confirm_window.map(|window| {
+        let store = store.clone();
+        tokio::spawn(expire_pending_actions(store, window))
+    });
+
     let state = AppState(Arc::new(Inner {
         store,
         jobs,
@@ -332,6 +365,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<Running> {
         handle,
         server,
         watcher,
+        expiry,
         ingest_thread: Some(ingest_thread),
     })
 }

@@ -897,3 +897,42 @@ async fn a_watched_directory_is_read_once_and_autonomy_switches_reach_the_engine
     assert_eq!(server.state.store.counts().unwrap(), counts);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pending_actions_expire_when_nobody_decides_within_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tenant_dir, _) = tenant(dir.path());
+    let mut cfg = config(&dir.path().join("data"));
+    cfg.confirm_window = Some(Duration::from_millis(300));
+    let server = vigil_server::start(cfg).await.unwrap();
+    ingest(&server, &tenant_dir).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let actions = server.state.store.actions(None, None).unwrap();
+        assert!(!actions.is_empty());
+        if actions.iter().all(|a| a.action.state != "pending") {
+            let expired: Vec<_> = actions
+                .iter()
+                .filter(|a| a.action.state == "expired")
+                .collect();
+            assert!(
+                !expired.is_empty(),
+                "confirm mode planned pending actions, now expired"
+            );
+            assert!(expired
+                .iter()
+                .all(|a| a.decided_by.as_deref() == Some("vigil")));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pending actions expired in time"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = server.state.store.decisions(None, 100).unwrap();
+    assert!(log
+        .iter()
+        .any(|d| d.user == "vigil" && d.decision == "expire"));
+    server.shutdown().await.unwrap();
+}

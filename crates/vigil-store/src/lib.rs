@@ -337,6 +337,14 @@ pub trait Store: Send + Sync {
         note: &str,
     ) -> Result<ActionRecord>;
 
+    /// Expires every action still pending that the store first saw before `stored_before`
+    /// (its confirmation window has passed), recorded as decided by `vigil`. Returns their ids.
+    fn expire_pending(
+        &self,
+        stored_before: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>>;
+
     fn record_decision(
         &self,
         at: DateTime<Utc>,

@@ -68,7 +68,9 @@ const MIGRATIONS: &[&str] = &[
         model TEXT NOT NULL,
         expires_ms INTEGER NOT NULL,
         decided_by TEXT,
-        decided_ms INTEGER
+        decided_ms INTEGER,
+        -- When the store first saw the action (wall time): the confirmation window starts here.
+        stored_ms INTEGER NOT NULL
     );
     CREATE INDEX actions_incident ON actions(incident_id, state);
     CREATE INDEX actions_state ON actions(state, time_ms);
@@ -394,8 +396,8 @@ impl Store for SqliteStore {
                 // Detection may re-plan an action (same id) or move it to the incident it was
                 // merged into; it never undoes an analyst's decision.
                 let mut put = tx.prepare_cached(
-                    "INSERT INTO actions (id, kind, target, time_ms, mode, state, incident_id, breach_id, model, expires_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                    "INSERT INTO actions (id, kind, target, time_ms, mode, state, incident_id, breach_id, model, expires_ms, stored_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                      ON CONFLICT(id) DO UPDATE SET incident_id = excluded.incident_id,
                        state = CASE WHEN actions.decided_by IS NULL THEN excluded.state ELSE actions.state END",
                 )?;
@@ -410,7 +412,8 @@ impl Store for SqliteStore {
                         a.action.incident_id,
                         a.breach_id,
                         a.model,
-                        ms(a.expires)
+                        ms(a.expires),
+                        now
                     ])?;
                 }
             }
@@ -702,6 +705,35 @@ impl Store for SqliteStore {
                 .query_row(params![id], action_record)?;
             tx.commit()?;
             Ok(updated)
+        })
+    }
+
+    fn expire_pending(
+        &self,
+        stored_before: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<String>> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            let ids = tx
+                .prepare_cached(
+                    "SELECT id FROM actions WHERE state = 'pending' AND stored_ms < ?1 ORDER BY id",
+                )?
+                .query_map(params![ms(stored_before)], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for id in &ids {
+                tx.prepare_cached(
+                    "UPDATE actions SET state = 'expired', decided_by = 'vigil', decided_ms = ?2 WHERE id = ?1",
+                )?
+                .execute(params![id, ms(at)])?;
+                tx.prepare_cached(
+                    "INSERT INTO decisions (at_ms, user, subject_kind, subject_id, decision, detail)
+                     VALUES (?1, 'vigil', 'action', ?2, 'expire', 'nobody decided within the confirmation window')",
+                )?
+                .execute(params![ms(at), id])?;
+            }
+            tx.commit()?;
+            Ok(ids)
         })
     }
 

@@ -259,3 +259,48 @@ fn sessions_expire_and_duplicate_users_conflict() {
     assert_eq!(store.token("th").unwrap().unwrap().id, tok.id);
     assert!(store.token("other").unwrap().is_none());
 }
+
+#[test]
+fn pending_actions_expire_once_their_confirmation_window_has_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("vigil.db")).unwrap();
+    let mut b = batch();
+    b.actions.push(action("a2", "i1"));
+    store.apply(&b).unwrap();
+    store
+        .decide_action("a2", ActionDecision::Confirm, "alice", Utc::now(), "")
+        .unwrap();
+    let an_hour_ago = Utc::now() - chrono::Duration::hours(1);
+    assert!(
+        store
+            .expire_pending(an_hour_ago, Utc::now())
+            .unwrap()
+            .is_empty(),
+        "still in its window"
+    );
+    let later = Utc::now() + chrono::Duration::seconds(1);
+    assert_eq!(
+        store.expire_pending(later, later).unwrap(),
+        ["a1"],
+        "a decided action stays decided"
+    );
+    let a1 = store.action("a1").unwrap().unwrap();
+    assert_eq!(
+        (a1.action.state.as_str(), a1.decided_by.as_deref()),
+        ("expired", Some("vigil"))
+    );
+    assert_eq!(
+        store.decisions(Some("a1"), 5).unwrap()[0].decision,
+        "expire"
+    );
+    assert_eq!(
+        store.action("a2").unwrap().unwrap().action.state,
+        "confirmed"
+    );
+    store.apply(&b).unwrap();
+    assert_eq!(
+        store.action("a1").unwrap().unwrap().action.state,
+        "expired",
+        "re-planning does not revive it"
+    );
+}
