@@ -635,6 +635,16 @@ async fn posted_events_answer_per_line_with_limits_back_pressure_and_login_throt
             &auth,
             GOOD_AND_BAD_LINES.as_bytes(),
         );
+        // Meanwhile the console and the API answer at once: handlers only read the store.
+        let started = std::time::Instant::now();
+        let queue = get(addr, "/api/v1/incidents", &auth);
+        let health = get(addr, "/api/v1/health", &[]).json();
+        assert_eq!(queue.status, 200);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?} while ingesting: {health}",
+            started.elapsed()
+        );
         (queued, refused)
     })
     .await;
