@@ -28,6 +28,9 @@ use vigil_store::{
 
 use crate::profile::Profile;
 
+/// The file `vigil_ingest::replay` keeps its deduplication ids in, inside its state directory.
+const DEDUP_FILE: &str = "dedup.bin";
+
 /// Rejections kept per job for the response (the rest are counted).
 const REJECTIONS_KEPT: usize = 1000;
 
@@ -236,6 +239,26 @@ impl Ingestor {
         })
     }
 
+    /// Copies the committed deduplication file into a work directory for one job. Returns
+    /// (work directory, work file, committed file), or `None` when no state directory is set.
+    fn stage_dedup(&self) -> anyhow::Result<Option<(PathBuf, PathBuf, PathBuf)>> {
+        let Some(dir) = &self.options.state_dir else {
+            return Ok(None);
+        };
+        let work_dir = dir.join("work");
+        std::fs::create_dir_all(&work_dir)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", work_dir.display()))?;
+        let committed = dir.join(DEDUP_FILE);
+        let work = work_dir.join(DEDUP_FILE);
+        if committed.exists() {
+            std::fs::copy(&committed, &work)
+                .map_err(|e| anyhow::anyhow!("cannot stage {}: {e}", committed.display()))?;
+        } else if work.exists() {
+            std::fs::remove_file(&work)?;
+        }
+        Ok(Some((work_dir, work, committed)))
+    }
+
     fn reload_models(&mut self) -> anyhow::Result<()> {
         let (cfg, disabled) = configure(&self.base_config, &self.store.models()?);
         self.engine = Engine::restore(cfg, &self.engine.snapshot())
@@ -262,6 +285,13 @@ impl Ingestor {
 
     fn run_inner(&mut self, paths: &[PathBuf], checkpoint: bool) -> anyhow::Result<JobReport> {
         let files = vigil_sources::collect_files(paths)?;
+        // Deduplication state is committed with the store, not before it: the job works on a
+        // copy, which replaces the committed file only once the store has the job's findings.
+        // A crash in between leaves both as they were, so a file read again is not taken for
+        // duplicates of records whose findings were never stored.
+        let staged = self.stage_dedup()?;
+        let mut options = self.options.clone();
+        options.state_dir = staged.as_ref().map(|(dir, _, _)| dir.clone());
         let identities: Vec<(PathBuf, Option<(u64, i64)>)> = files
             .iter()
             .map(|f| (f.clone(), file_identity(f)))
@@ -300,7 +330,7 @@ impl Ingestor {
         };
         let enricher = self.enricher.clone();
         let enrich = move |e: &mut Event| enricher.enrich(e);
-        let summary = vigil_ingest::replay(&files, &self.options, &enrich, &progress, &mut sink)
+        let summary = vigil_ingest::replay(&files, &options, &enrich, &progress, &mut sink)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         self.stats
             .last_event_ms
@@ -376,6 +406,12 @@ impl Ingestor {
             }
         }
         self.store.apply(&batch)?;
+        if let Some((_, work, committed)) = staged {
+            if work.exists() {
+                std::fs::rename(&work, &committed)
+                    .map_err(|e| anyhow::anyhow!("cannot commit {}: {e}", committed.display()))?;
+            }
+        }
 
         let s = &self.stats;
         s.records.fetch_add(summary.records_read, Ordering::Relaxed);
