@@ -191,6 +191,32 @@ fn html(t: impl Template) -> PageResult {
 struct LoginPage {
     next: String,
     message: String,
+    csrf: String,
+}
+
+/// The login form's CSRF token travels twice: in a short-lived cookie and in the form. A
+/// page elsewhere can make a browser post the form but cannot read or set the cookie, so it
+/// cannot log the browser in to an account of its choosing.
+const LOGIN_COOKIE: &str = "vigil_login";
+
+/// A login page with a fresh CSRF token, as a response with its cookie.
+fn login_response(state: &AppState, status: StatusCode, next: &str, message: String) -> PageResult {
+    let csrf = auth::random_token(16);
+    let body = LoginPage {
+        next: local_path(next).to_string(),
+        message,
+        csrf: csrf.clone(),
+    }
+    .render()?;
+    let cookie = format!(
+        "{LOGIN_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+        if state.secure_cookies { "; Secure" } else { "" }
+    );
+    let mut res = (status, Html(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
 }
 
 #[derive(Deserialize, Default)]
@@ -199,11 +225,8 @@ struct NextQuery {
     next: String,
 }
 
-async fn login_page(Query(q): Query<NextQuery>) -> PageResult {
-    html(LoginPage {
-        next: local_path(&q.next).to_string(),
-        message: String::new(),
-    })
+async fn login_page(State(state): State<AppState>, Query(q): Query<NextQuery>) -> PageResult {
+    login_response(&state, StatusCode::OK, &q.next, String::new())
 }
 
 #[derive(Deserialize)]
@@ -212,23 +235,27 @@ struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> PageResult {
     let next = local_path(&form.next).to_string();
     let key = format!("{}|{}", peer.ip(), form.username);
-    let refuse = |status: StatusCode, message: String| -> PageResult {
-        let body = LoginPage {
-            next: next.clone(),
-            message,
-        }
-        .render()?;
-        Ok((status, Html(body)).into_response())
-    };
+    let refuse =
+        |status: StatusCode, message: String| login_response(&state, status, &next, message);
+    let cookie_token = auth::cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    if form.csrf.is_empty() || !auth::same_secret(&form.csrf, cookie_token) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "The login form expired; please log in again.".into(),
+        );
+    }
     if let Err(wait) = state.limiter.check(&key) {
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
@@ -280,8 +307,12 @@ async fn login(
     );
     let mut res = Redirect::to(&next).into_response();
     if let Ok(v) = HeaderValue::from_str(&cookie) {
-        res.headers_mut().insert(header::SET_COOKIE, v);
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("vigil_login=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
     Ok(res)
 }
 

@@ -122,8 +122,23 @@ struct Session {
 }
 
 fn login(addr: SocketAddr, user: &str, password: &str) -> Result<Session, Reply> {
+    // The login form carries a CSRF token that must match its cookie.
+    let page = get(addr, "/login", &[]);
+    assert_eq!(page.status, 200);
+    let login_cookie = page
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .expect("a login cookie")
+        .to_string();
+    let token = page
+        .body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a CSRF token in the login form")
+        .to_string();
     let form = format!(
-        "username={}&password={}&next=%2F",
+        "username={}&password={}&next=%2F&csrf={token}",
         url_encode(user),
         url_encode(password)
     );
@@ -131,7 +146,10 @@ fn login(addr: SocketAddr, user: &str, password: &str) -> Result<Session, Reply>
         addr,
         "POST",
         "/login",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", &login_cookie),
+        ],
         form.as_bytes(),
     );
     if r.status != 303 {
@@ -262,6 +280,16 @@ async fn the_reference_incident_through_the_api_with_roles_csrf_and_recorded_dec
             .unwrap()
             .contains("openapi.json"));
 
+        // A login post without the form's CSRF token is refused.
+        let forged = request(
+            addr,
+            "POST",
+            "/login",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            format!("username=admin&password={ADMIN_PASSWORD}").as_bytes(),
+        );
+        assert_eq!(forged.status, 403, "{}", forged.body);
+        assert!(forged.body.contains("login form expired"));
         // The admin logs in; unsafe API calls with the cookie need the CSRF header.
         let admin = login(addr, "admin", ADMIN_PASSWORD)
             .unwrap_or_else(|r| panic!("{} {}", r.status, r.body));
@@ -801,19 +829,15 @@ async fn tls_serves_https_only_with_the_given_certificate() {
             .await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.contains(r#""status":"ok""#), "{health}");
-    let form = format!("username=admin&password={ADMIN_PASSWORD}");
-    let login = https(format!(
-        "POST /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
-        form.len()
-    ))
-    .await;
+    let login =
+        https("GET /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".into()).await;
     let cookie = login
         .lines()
         .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
-        .unwrap_or_else(|| panic!("a session cookie: {login}"));
+        .unwrap_or_else(|| panic!("a login cookie: {login}"));
     assert!(
         cookie.contains("; Secure"),
-        "session cookies are Secure under TLS: {cookie}"
+        "cookies are Secure under TLS: {cookie}"
     );
 
     // Plain HTTP on the TLS port gets no HTTP answer.
