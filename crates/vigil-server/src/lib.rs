@@ -302,6 +302,20 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<Running> {
     )?;
     let (jobs, rx) = mpsc::channel(config.queue_len.max(1));
     let ingest_thread = ingest::spawn(ingestor, rx);
+    // Bodies accepted (202) but not yet read when the last run stopped are read first.
+    let mut leftovers: Vec<PathBuf> = std::fs::read_dir(&spool_dir)
+        .with_context(|| format!("cannot read {}", spool_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    leftovers.sort();
+    for spool in leftovers {
+        tracing::info!("reading {} left from the last run", spool.display());
+        let (reply, _) = oneshot::channel();
+        jobs.send(Job::Posted { spool, reply })
+            .await
+            .map_err(|_| anyhow::anyhow!("the ingest thread has stopped"))?;
+    }
     let mut watcher = None;
     if let Some(dir) = &config.watch {
         anyhow::ensure!(dir.is_dir(), "--watch {}: not a directory", dir.display());

@@ -970,3 +970,26 @@ async fn pending_actions_expire_when_nobody_decides_within_the_window() {
         .any(|d| d.user == "vigil" && d.decision == "expire"));
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_posted_body_left_unread_by_a_stop_is_read_at_the_next_start() {
+    use std::sync::atomic::Ordering;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let spool = data.join("spool");
+    std::fs::create_dir_all(&spool).unwrap();
+    let left = spool.join("post-1-0.jsonl");
+    std::fs::write(&left, GOOD_AND_BAD_LINES).unwrap();
+    let server = vigil_server::start(config(&data)).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while left.exists() || server.state.ingest.jobs.load(Ordering::Relaxed) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the left-over body was read"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(server.state.ingest.events.load(Ordering::Relaxed), 2);
+    assert_eq!(server.state.ingest.rejected.load(Ordering::Relaxed), 1);
+    server.shutdown().await.unwrap();
+}
