@@ -17,6 +17,7 @@ use vigil_report::Report;
 use vigil_sources::RecordError;
 
 mod collect;
+mod serve;
 
 // Ingest allocates many small, short-lived strings per record; mimalloc handles that pattern
 // markedly better than glibc's allocator (see docs/benchmarks.md).
@@ -47,6 +48,9 @@ enum Command {
     Eval(EvalArgs),
     /// Collect live from Microsoft 365, detect, respond and export (docs/deployment.md).
     Collect(collect::CollectArgs),
+    /// Run the store, live detection, the API and the console (`--demo` replays the reference
+    /// attack into it).
+    Serve(serve::ServeArgs),
     /// List the detection models or run their inline tests.
     Models {
         #[command(subcommand)]
@@ -799,6 +803,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo(args),
         Command::Eval(args) => eval(args),
         Command::Collect(args) => collect::run(args),
+        Command::Serve(args) => serve::serve(args),
     };
     match result {
         Ok(code) => code,
