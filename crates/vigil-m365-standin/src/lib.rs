@@ -982,26 +982,36 @@ async fn content_list(State(shared): S, headers: HeaderMap, Query(q): Q) -> Resp
     let mut resp = axum::Json(page).into_response();
     if offset + page_size < matching.len() {
         // NextPageUri repeats the query with the page marker, as the service does.
-        let mut next = url::Url::parse(&format!(
-            "{}/api/v1.0/{tenant}/activity/feed/subscriptions/content",
-            shared.base_url
-        ))
-        .expect("valid url");
-        {
-            let mut pairs = next.query_pairs_mut();
-            for (k, v) in &q {
-                if k != "nextPage" {
-                    pairs.append_pair(k, v);
-                }
-            }
-            pairs.append_pair("nextPage", &(offset + page_size).to_string());
-        }
+        let next = next_page_url(
+            &format!(
+                "{}/api/v1.0/{tenant}/activity/feed/subscriptions/content",
+                shared.base_url
+            ),
+            &q,
+            "nextPage",
+            offset + page_size,
+        );
         resp.headers_mut().insert(
             "NextPageUri",
             HeaderValue::from_str(next.as_str()).expect("ascii url"),
         );
     }
     resp
+}
+
+/// The next page's address: the request's query again, with `marker` set to `at`.
+fn next_page_url(base: &str, q: &HashMap<String, String>, marker: &str, at: usize) -> url::Url {
+    let mut next = url::Url::parse(base).expect("valid url");
+    {
+        let mut pairs = next.query_pairs_mut();
+        for (k, v) in q {
+            if k != marker {
+                pairs.append_pair(k, v);
+            }
+        }
+        pairs.append_pair(marker, &at.to_string());
+    }
+    next
 }
 
 async fn content_blob(
@@ -1243,20 +1253,15 @@ async fn message_trace(State(shared): S, headers: HeaderMap, Query(q): Q) -> Res
         .collect();
     let mut d = json!({"results": page});
     if skip + page_size < rows.len() {
-        let mut next = url::Url::parse(&format!(
-            "{}/ecp/reportingwebservice/reporting.svc/MessageTrace",
-            shared.base_url
-        ))
-        .expect("valid url");
-        {
-            let mut pairs = next.query_pairs_mut();
-            for (k, v) in &q {
-                if k != "$skiptoken" {
-                    pairs.append_pair(k, v);
-                }
-            }
-            pairs.append_pair("$skiptoken", &(skip + page_size).to_string());
-        }
+        let next = next_page_url(
+            &format!(
+                "{}/ecp/reportingwebservice/reporting.svc/MessageTrace",
+                shared.base_url
+            ),
+            &q,
+            "$skiptoken",
+            skip + page_size,
+        );
         d["__next"] = Value::String(next.to_string());
     }
     axum::Json(json!({ "d": d })).into_response()

@@ -618,6 +618,28 @@ impl Executor {
             .map_err(|e| StepError::Invalid(format!("GET {url}: unreadable response: {e}")))
     }
 
+    /// DELETEs every item (by its `id`) at the URL `url_of` gives; one already gone (404) is
+    /// what was wanted.
+    async fn delete_each(
+        &self,
+        items: &[Value],
+        url_of: impl Fn(&str) -> String,
+    ) -> Result<(), StepError> {
+        for item in items {
+            let id = item["id"].as_str().unwrap_or_default();
+            match self
+                .api
+                .send(&Call::new(reqwest::Method::DELETE, url_of(id)))
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if e.status() == Some(404) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     async fn execute_step(&self, req: &ActionRequest) -> Result<StepOk, StepError> {
         let g = &self.graph;
         match req.kind {
@@ -688,21 +710,8 @@ impl Executor {
                         saved: Vec::new(),
                     });
                 }
-                for rule in &matching {
-                    let id = rule["id"].as_str().unwrap_or_default();
-                    match self
-                        .api
-                        .send(&Call::new(
-                            reqwest::Method::DELETE,
-                            format!("{list_url}/{}", seg(id)),
-                        ))
-                        .await
-                    {
-                        Ok(_) => {}
-                        Err(e) if e.status() == Some(404) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
+                self.delete_each(&matching, |id| format!("{list_url}/{}", seg(id)))
+                    .await?;
                 Ok(StepOk {
                     already: false,
                     detail: format!(
@@ -757,21 +766,10 @@ impl Executor {
                         saved: Vec::new(),
                     });
                 }
-                for grant in &grants {
-                    let id = grant["id"].as_str().unwrap_or_default();
-                    match self
-                        .api
-                        .send(&Call::new(
-                            reqwest::Method::DELETE,
-                            format!("{g}/oauth2PermissionGrants/{}", seg(id)),
-                        ))
-                        .await
-                    {
-                        Ok(_) => {}
-                        Err(e) if e.status() == Some(404) => {}
-                        Err(e) => return Err(e.into()),
-                    }
-                }
+                self.delete_each(&grants, |id| {
+                    format!("{g}/oauth2PermissionGrants/{}", seg(id))
+                })
+                .await?;
                 Ok(StepOk {
                     already: false,
                     detail: format!("revoked {} grant(s) of {user} to {app}", grants.len()),
