@@ -563,16 +563,7 @@ fn demo(args: DemoArgs) -> Result<ExitCode> {
         std::fs::remove_dir_all(&tenant)
             .with_context(|| format!("cannot clear {}", tenant.display()))?;
     }
-    let sim = vigil_sim::SimConfig {
-        accounts: args.accounts,
-        days: args.days,
-        seed: args.seed,
-        attacks: vec![vigil_sim::AttackSpec {
-            kind: vigil_sim::AttackKind::ReferenceChain,
-            day: Some(args.days - 2),
-        }],
-        ..Default::default()
-    };
+    let sim = vigil_sim::SimConfig::reference_demo(args.accounts, args.days, args.seed);
     eprintln!(
         "generating {} accounts x {} days with the reference attack on day {} ...",
         args.accounts,

@@ -109,6 +109,23 @@ impl Default for SimConfig {
     }
 }
 
+impl SimConfig {
+    /// The demo tenant: `accounts` × `days` with the reference chain on the day before the last
+    /// (so that the engine has learnt the organisation and the cascade to C fits in the period).
+    pub fn reference_demo(accounts: usize, days: u32, seed: u64) -> SimConfig {
+        SimConfig {
+            accounts,
+            days,
+            seed,
+            attacks: vec![AttackSpec {
+                kind: AttackKind::ReferenceChain,
+                day: Some(days.saturating_sub(2)),
+            }],
+            ..SimConfig::default()
+        }
+    }
+}
+
 /// One attack to stage: a kind and, optionally, the day index (0-based) it starts on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AttackSpec {
