@@ -133,6 +133,7 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_seconds": state.started.elapsed().as_secs(),
+        "response": if state.responder.is_some() { "connected" } else { "not connected" },
         "ingest": {
             "busy": s.busy.load(Ordering::Relaxed),
             "queue_free": state.jobs.capacity(),
@@ -539,9 +540,15 @@ pub async fn decide(
     note: String,
 ) -> Result<vigil_store::ActionRecord, ApiError> {
     let user = caller.user.clone();
-    Ok(state
+    let record = state
         .db(move |s| s.decide_action(&id, decision, &user, chrono::Utc::now(), &note))
-        .await?)
+        .await?;
+    // A confirmed action is executed now, when the executors are connected: queued, so the
+    // answer does not wait for Graph.
+    if let (ActionDecision::Confirm, Some(r)) = (decision, &state.responder) {
+        r.submit(&record.action.id);
+    }
+    Ok(record)
 }
 
 async fn decide_action(
