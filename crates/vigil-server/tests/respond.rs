@@ -412,3 +412,48 @@ async fn a_persistent_graph_failure_ends_failed_with_its_reason_in_the_api_and_t
     );
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_a_stop_interrupted_while_executing_is_executed_at_the_next_start() {
+    use vigil_store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let user = "a@contoso.example";
+    {
+        // What a stop leaves: the action claimed by the executors, nothing sent yet.
+        let store = vigil_store::SqliteStore::open(&data.join("vigil.db")).unwrap();
+        let t = Utc::now();
+        store
+            .apply(&vigil_store::IngestBatch {
+                actions: vec![vigil_store::PlannedActionRow {
+                    action: vigil_report::Action {
+                        id: "a1".into(),
+                        kind: "disable_user".into(),
+                        target: user.into(),
+                        time: t,
+                        mode: ActionMode::Autonomous,
+                        state: "planned".into(),
+                        incident_id: "i1".into(),
+                    },
+                    breach_id: "b1".into(),
+                    model: "m".into(),
+                    expires: t + chrono::Duration::hours(4),
+                }],
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(store.claim_action("a1", &["planned"], t).unwrap());
+    }
+    let standin = StandIn::start(StandInConfig::default()).await.unwrap();
+    standin.add_user(user);
+    let server = vigil_server::start(server_config(&data, ActionMode::Autonomous, &standin))
+        .await
+        .unwrap();
+    let token = analyst_token(&server);
+    let done = wait_for_state(server.addr, &token, "a1", "executed").await;
+    assert_eq!(standin.user_enabled(user), Some(false));
+    assert_eq!(disable_patches(&standin, user).len(), 1);
+    assert_eq!(done["attempts"].as_array().unwrap().len(), 1, "{done}");
+    server.shutdown().await.unwrap();
+}
