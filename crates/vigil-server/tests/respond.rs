@@ -457,3 +457,80 @@ async fn an_action_a_stop_interrupted_while_executing_is_executed_at_the_next_st
     assert_eq!(done["attempts"].as_array().unwrap().len(), 1, "{done}");
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmed_reversible_action_is_undone_when_its_duration_is_over() {
+    use vigil_store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let user = "b@contoso.example";
+    {
+        let store = vigil_store::SqliteStore::open(&data.join("vigil.db")).unwrap();
+        let t = Utc::now();
+        store
+            .apply(&vigil_store::IngestBatch {
+                actions: vec![vigil_store::PlannedActionRow {
+                    action: vigil_report::Action {
+                        id: "a1".into(),
+                        kind: "disable_user".into(),
+                        target: user.into(),
+                        time: t,
+                        mode: ActionMode::Confirm,
+                        state: "pending".into(),
+                        incident_id: "i1".into(),
+                    },
+                    breach_id: "b1".into(),
+                    model: "m".into(),
+                    // A two-second duration: undone two seconds after it was executed.
+                    expires: t + chrono::Duration::seconds(2),
+                }],
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    let standin = StandIn::start(StandInConfig::default()).await.unwrap();
+    standin.add_user(user);
+    let mut cfg = server_config(&data, ActionMode::Confirm, &standin);
+    if let Some(r) = cfg.respond.as_mut() {
+        r.undo_every = Duration::from_millis(100);
+    }
+    let server = vigil_server::start(cfg).await.unwrap();
+    let token = analyst_token(&server);
+    let addr = server.addr;
+    let t = token.clone();
+    let confirmed = tokio::task::spawn_blocking(move || {
+        request(addr, "POST", "/api/v1/actions/a1/confirm", &t, b"{}")
+    })
+    .await
+    .unwrap();
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    wait_for_state(addr, &token, "a1", "executed").await;
+    assert_eq!(standin.user_enabled(user), Some(false));
+    let undone = wait_for_state(addr, &token, "a1", "undone").await;
+    assert_eq!(standin.user_enabled(user), Some(true), "enabled again");
+    assert_eq!(
+        disable_patches(&standin, user),
+        vec![
+            serde_json::json!({"accountEnabled": false}),
+            serde_json::json!({"accountEnabled": true})
+        ]
+    );
+    let ops: Vec<(&str, &str)> = undone["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["operation"].as_str().unwrap(),
+                a["result"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ops,
+        [("execute", "succeeded"), ("undo", "succeeded")],
+        "{undone}"
+    );
+    server.shutdown().await.unwrap();
+}
