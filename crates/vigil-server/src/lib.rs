@@ -212,7 +212,7 @@ pub struct Running {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     watcher: Option<tokio::task::JoinHandle<()>>,
     expiry: Option<tokio::task::JoinHandle<()>>,
-    respond_tasks: Vec<tokio::task::JoinHandle<()>>,
+    respond_tasks: Option<respond::Tasks>,
     ingest_thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -239,17 +239,18 @@ impl Running {
     pub async fn wait(self) -> anyhow::Result<()> {
         let r = self.server.await;
         // The ingest thread stops once every job sender is gone: the watcher's and the state's.
-        for task in [self.watcher, self.expiry]
-            .into_iter()
-            .flatten()
-            .chain(self.respond_tasks)
-        {
+        for task in [self.watcher, self.expiry].into_iter().flatten() {
             task.abort();
             let _ = task.await;
         }
         drop(self.state);
         if let Some(t) = self.ingest_thread {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+        // Then the executors: what ingest submitted last is taken, executions in flight
+        // finish (up to 10 s), and what they did is stored.
+        if let Some(t) = self.respond_tasks {
+            t.stop(Duration::from_secs(10)).await;
         }
         r.context("server task")?.context("server")
     }
@@ -359,9 +360,9 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<Running> {
                 "response connected: actions are executed through {}",
                 r.endpoints.graph
             );
-            (Some(responder), tasks)
+            (Some(responder), Some(tasks))
         }
-        None => (None, Vec::new()),
+        None => (None, None),
     };
     let stats = Arc::new(ingest::IngestStats::default());
     let options = vigil_ingest::ReplayOptions {

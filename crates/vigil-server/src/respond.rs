@@ -37,6 +37,8 @@ enum Record {
         state: &'static str,
         detail: String,
     },
+    /// Answered once everything sent before it is in the store.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 fn attempt_record(a: &ActionAttempt) -> AttemptRecord {
@@ -118,6 +120,42 @@ impl Responder {
     }
 }
 
+/// The response side's tasks, stopped with [`Tasks::stop`].
+pub struct Tasks {
+    recorder: tokio::task::JoinHandle<()>,
+    loops: Vec<tokio::task::JoinHandle<()>>,
+    slots: Arc<Semaphore>,
+    records: mpsc::UnboundedSender<Record>,
+    queue: mpsc::Sender<(String, bool)>,
+}
+
+impl Tasks {
+    /// Executes what is queued, lets the executions in flight finish (within `grace`), writes
+    /// what they recorded to the store, and stops. An execution cut short stays `executing`
+    /// and is executed again at the next start.
+    pub async fn stop(self, grace: Duration) {
+        let _ = tokio::time::timeout(grace, async {
+            while self.queue.capacity() < self.queue.max_capacity() {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            // Fair: the loop's own wait for a slot comes first.
+            let _ = self.slots.acquire_many(CONCURRENT as u32).await;
+        })
+        .await;
+        for t in &self.loops {
+            t.abort();
+        }
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if self.records.send(Record::Flush(done)).is_ok() {
+            let _ = tokio::time::timeout(grace, wait).await;
+        }
+        self.recorder.abort();
+        for t in self.loops.into_iter().chain([self.recorder]) {
+            let _ = t.await;
+        }
+    }
+}
+
 /// Starts the recorder, the execution loop and the undo loop on the current runtime. Actions a
 /// stop interrupted while `executing` are executed again (the executor's ledger knows which
 /// were done, and every step checks the tenant first).
@@ -125,21 +163,31 @@ pub fn start(
     store: Arc<dyn Store>,
     make_executor: impl FnOnce(Arc<dyn AttemptSink>) -> std::io::Result<Executor>,
     undo_every: Duration,
-) -> std::io::Result<(Responder, Vec<tokio::task::JoinHandle<()>>)> {
+) -> std::io::Result<(Responder, Tasks)> {
     let (records, records_rx) = mpsc::unbounded_channel();
     let executor = Arc::new(make_executor(Arc::new(Sink(records.clone())))?);
     let (queue, queue_rx) = mpsc::channel(QUEUE);
-    let responder = Responder { queue, records };
-    let tasks = vec![
-        tokio::spawn(record(store.clone(), records_rx)),
-        tokio::spawn(execute_queued(
-            store.clone(),
-            executor.clone(),
-            responder.clone(),
-            queue_rx,
-        )),
-        tokio::spawn(undo_expired(executor, responder.clone(), undo_every)),
-    ];
+    let responder = Responder {
+        queue: queue.clone(),
+        records: records.clone(),
+    };
+    let slots = Arc::new(Semaphore::new(CONCURRENT));
+    let tasks = Tasks {
+        recorder: tokio::spawn(record(store.clone(), records_rx)),
+        loops: vec![
+            tokio::spawn(execute_queued(
+                store.clone(),
+                executor.clone(),
+                responder.clone(),
+                slots.clone(),
+                queue_rx,
+            )),
+            tokio::spawn(undo_expired(executor, responder.clone(), undo_every)),
+        ],
+        slots,
+        records,
+        queue,
+    };
     let resume = responder.clone();
     tokio::spawn(async move {
         let interrupted =
@@ -164,10 +212,14 @@ async fn record(store: Arc<dyn Store>, mut rx: mpsc::UnboundedReceiver<Record>) 
         let store = store.clone();
         let _ = tokio::task::spawn_blocking(move || {
             for r in batch {
-                let result = match &r {
-                    Record::Attempt(a) => store.record_attempt(a),
+                let result = match r {
+                    Record::Attempt(a) => store.record_attempt(&a),
                     Record::Outcome { id, state, detail } => {
-                        store.set_action_outcome(id, state, detail, Utc::now())
+                        store.set_action_outcome(&id, state, &detail, Utc::now())
+                    }
+                    Record::Flush(done) => {
+                        let _ = done.send(());
+                        Ok(())
                     }
                 };
                 if let Err(e) = result {
@@ -183,9 +235,9 @@ async fn execute_queued(
     store: Arc<dyn Store>,
     executor: Arc<Executor>,
     responder: Responder,
+    slots: Arc<Semaphore>,
     mut rx: mpsc::Receiver<(String, bool)>,
 ) {
-    let slots = Arc::new(Semaphore::new(CONCURRENT));
     while let Some((id, resume)) = rx.recv().await {
         let Ok(slot) = slots.clone().acquire_owned().await else {
             return;

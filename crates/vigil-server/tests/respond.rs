@@ -534,3 +534,57 @@ async fn a_confirmed_reversible_action_is_undone_when_its_duration_is_over() {
     );
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_right_after_a_confirmation_finishes_the_execution_and_stores_it() {
+    use vigil_store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let user = "c@contoso.example";
+    let t = Utc::now();
+    {
+        let store = vigil_store::SqliteStore::open(&data.join("vigil.db")).unwrap();
+        store
+            .apply(&vigil_store::IngestBatch {
+                actions: vec![vigil_store::PlannedActionRow {
+                    action: vigil_report::Action {
+                        id: "a1".into(),
+                        kind: "disable_user".into(),
+                        target: user.into(),
+                        time: t,
+                        mode: ActionMode::Confirm,
+                        state: "pending".into(),
+                        incident_id: "i1".into(),
+                    },
+                    breach_id: "b1".into(),
+                    model: "m".into(),
+                    expires: t + chrono::Duration::hours(4),
+                }],
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    let standin = StandIn::start(StandInConfig::default()).await.unwrap();
+    standin.add_user(user);
+    // The first two attempts fail: the execution is still retrying when the stop comes.
+    standin.fail_next(Route::GraphObjects, Fault::Unavailable, 2);
+    let server = vigil_server::start(server_config(&data, ActionMode::Confirm, &standin))
+        .await
+        .unwrap();
+    let token = analyst_token(&server);
+    let addr = server.addr;
+    let confirmed = tokio::task::spawn_blocking(move || {
+        request(addr, "POST", "/api/v1/actions/a1/confirm", &token, b"{}")
+    })
+    .await
+    .unwrap();
+    assert_eq!(confirmed.status, 200, "{}", confirmed.body);
+    server.shutdown().await.unwrap();
+    assert_eq!(standin.user_enabled(user), Some(false));
+    let store = vigil_store::SqliteStore::open(&data.join("vigil.db")).unwrap();
+    let a = store.action("a1").unwrap().unwrap();
+    assert_eq!(a.action.state, "executed", "{a:?}");
+    let results: Vec<&str> = a.attempts.iter().map(|x| x.result.as_str()).collect();
+    assert_eq!(results, ["will_retry", "will_retry", "succeeded"], "{a:?}");
+}
