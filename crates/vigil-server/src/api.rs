@@ -247,6 +247,18 @@ pub async fn metrics(State(state): State<AppState>, _caller: Caller) -> ApiResul
         counts.actions_pending as f64,
     );
     put(
+        "vigil_actions_executed",
+        "gauge",
+        "Actions executed through Microsoft Graph (undone since included).",
+        counts.actions_executed as f64,
+    );
+    put(
+        "vigil_actions_failed",
+        "gauge",
+        "Actions that failed after the executors' retries.",
+        counts.actions_failed as f64,
+    );
+    put(
         "vigil_decisions_total",
         "counter",
         "Decisions recorded.",

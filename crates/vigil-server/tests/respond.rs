@@ -389,6 +389,17 @@ async fn a_persistent_graph_failure_ends_failed_with_its_reason_in_the_api_and_t
     assert_eq!(results, ["will_retry", "will_retry", "failed"], "{failed}");
     assert!(attempts.iter().all(|a| a["http_status"] == 500), "{failed}");
     let addr = server.addr;
+    let t = token.clone();
+    let metrics = tokio::task::spawn_blocking(move || request(addr, "GET", "/metrics", &t, b""))
+        .await
+        .unwrap();
+    let failed_gauge: f64 = metrics
+        .body
+        .lines()
+        .find_map(|l| l.strip_prefix("vigil_actions_failed "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{}", metrics.body));
+    assert!(failed_gauge >= 1.0, "{}", metrics.body);
     let incident = failed["incident_id"].as_str().unwrap().to_string();
     let (t, path) = (token.clone(), format!("/incidents/{incident}"));
     let page = tokio::task::spawn_blocking(move || request(addr, "GET", &path, &t, b""))

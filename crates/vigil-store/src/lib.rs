@@ -333,6 +333,10 @@ pub struct Counts {
     pub breaches: u64,
     pub actions_pending: u64,
     pub actions: u64,
+    /// Executed through Graph (and possibly undone since).
+    pub actions_executed: u64,
+    /// Failed after the executors' retries.
+    pub actions_failed: u64,
     pub decisions: u64,
     pub users: u64,
 }

@@ -1176,6 +1176,10 @@ impl Store for SqliteStore {
                 breaches: n("SELECT COUNT(*) FROM breaches")?,
                 actions_pending: n("SELECT COUNT(*) FROM actions WHERE state = 'pending'")?,
                 actions: n("SELECT COUNT(*) FROM actions")?,
+                actions_executed: n(
+                    "SELECT COUNT(*) FROM actions WHERE state IN ('executed', 'undone', 'undo_failed')",
+                )?,
+                actions_failed: n("SELECT COUNT(*) FROM actions WHERE state = 'failed'")?,
                 decisions: n("SELECT COUNT(*) FROM decisions")?,
                 users: n("SELECT COUNT(*) FROM users")?,
             })
