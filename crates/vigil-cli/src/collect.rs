@@ -65,7 +65,7 @@ pub fn run(args: CollectArgs) -> Result<ExitCode> {
     }
     let settings = LiveSettings {
         collect: config.collect.clone(),
-        respond: config.respond.clone(),
+        respond: config.respond.clone().unwrap_or_default(),
         export: config.export.clone(),
         ingest: config.ingest.clone(),
         engine: config.engine()?,

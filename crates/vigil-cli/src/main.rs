@@ -205,8 +205,8 @@ struct Config {
     models: Vec<PathBuf>,
     /// Live collection (`vigil collect`).
     collect: vigil_live::CollectConfig,
-    /// Response executors (`vigil collect`).
-    respond: vigil_respond::RespondConfig,
+    /// Response executors (`vigil collect`, and `vigil serve` when the section is present).
+    respond: Option<vigil_respond::RespondConfig>,
     /// Exports to the SOC's tools (`vigil collect`).
     export: vigil_export::ExportConfig,
 }

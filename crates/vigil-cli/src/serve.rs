@@ -71,6 +71,15 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     server.max_body_bytes = args.max_body_mib.max(1) << 20;
     server.tls = args.tls_cert.clone().zip(args.tls_key.clone());
     server.admin_password = args.admin_password.clone();
+    // The `[respond]` section `vigil collect` uses, with its endpoints and credentials
+    // (`[collect.endpoints]`, `[collect.credentials]` or VIGIL_M365_*): serve executes actions.
+    server.respond = config.respond.clone().map(|r| {
+        vigil_server::RespondSettings::new(
+            r,
+            config.collect.endpoints.clone(),
+            config.collect.credentials.clone(),
+        )
+    });
     server.confirm_window = (args.confirm_window_hours > 0)
         .then(|| std::time::Duration::from_secs(args.confirm_window_hours * 3600));
     anyhow::ensure!(
@@ -88,6 +97,10 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
 async fn run(args: ServeArgs, config: vigil_server::ServerConfig) -> Result<ExitCode> {
     let tls = config.tls.is_some();
     let running = vigil_server::start(config).await?;
+    match &running.state.responder {
+        Some(_) => eprintln!("vigil: response connected: actions are executed through Microsoft Graph ([respond])"),
+        None => eprintln!("vigil: response not connected: actions are planned and decided, not executed (add [respond] to act)"),
+    }
     let scheme = if tls { "https" } else { "http" };
     let url = format!("{scheme}://{}/", running.addr);
     eprintln!(

@@ -15,6 +15,9 @@ fn fails_with(args: &[&str], data: &std::path::Path, expected: &str) {
         .arg(data)
         .args(args)
         .env_remove("VIGIL_ADMIN_PASSWORD")
+        .env_remove("VIGIL_M365_TENANT_ID")
+        .env_remove("VIGIL_M365_CLIENT_ID")
+        .env_remove("VIGIL_M365_CLIENT_SECRET")
         .output()
         .unwrap();
     assert!(!out.status.success(), "{args:?} should fail");
@@ -37,6 +40,15 @@ fn bad_flags_are_refused_with_a_reason() {
         &["--listen", "127.0.0.1:0", "--admin-password", "short"],
         &data,
         "at least 8 characters",
+    );
+    // [respond] makes serve act: it needs the application's credentials, and says which.
+    let config = dir.path().join("vigil.toml");
+    std::fs::write(&config, "[respond]\nmax_attempts = 2\n").unwrap();
+    let config = config.display().to_string();
+    fails_with(
+        &["--listen", "127.0.0.1:0", "--config", &config],
+        &data,
+        "[respond] needs the application's credentials",
     );
 }
 
@@ -68,6 +80,10 @@ fn serve_starts_answers_and_stops_on_sigterm() {
     let mut reply = String::new();
     s.read_to_string(&mut reply).unwrap();
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(
+        reply.contains(r#""response":"not connected""#),
+        "without [respond], serve does not act: {reply}"
+    );
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -87,4 +103,5 @@ fn serve_starts_answers_and_stops_on_sigterm() {
         "a generated password is printed once: {err}"
     );
     assert!(err.contains("vigil: stopping"), "{err}");
+    assert!(err.contains("response not connected"), "{err}");
 }

@@ -133,6 +133,7 @@ async fn health(State(state): State<AppState>) -> Json<Value> {
         "status": "ok",
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_seconds": state.started.elapsed().as_secs(),
+        "response": if state.responder.is_some() { "connected" } else { "not connected" },
         "ingest": {
             "busy": s.busy.load(Ordering::Relaxed),
             "queue_free": state.jobs.capacity(),
@@ -244,6 +245,18 @@ pub async fn metrics(State(state): State<AppState>, _caller: Caller) -> ApiResul
         "gauge",
         "Actions awaiting an analyst's decision.",
         counts.actions_pending as f64,
+    );
+    put(
+        "vigil_actions_executed",
+        "gauge",
+        "Actions executed through Microsoft Graph (undone since included).",
+        counts.actions_executed as f64,
+    );
+    put(
+        "vigil_actions_failed",
+        "gauge",
+        "Actions that failed after the executors' retries.",
+        counts.actions_failed as f64,
     );
     put(
         "vigil_decisions_total",
@@ -539,9 +552,15 @@ pub async fn decide(
     note: String,
 ) -> Result<vigil_store::ActionRecord, ApiError> {
     let user = caller.user.clone();
-    Ok(state
+    let record = state
         .db(move |s| s.decide_action(&id, decision, &user, chrono::Utc::now(), &note))
-        .await?)
+        .await?;
+    // A confirmed action is executed now, when the executors are connected: queued, so the
+    // answer does not wait for Graph.
+    if let (ActionDecision::Confirm, Some(r)) = (decision, &state.responder) {
+        r.submit(&record.action.id);
+    }
+    Ok(record)
 }
 
 async fn decide_action(

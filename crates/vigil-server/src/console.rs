@@ -535,6 +535,20 @@ pub struct ActionRow {
     pub decided: String,
     pub incident_href: String,
     pub model: String,
+    pub failed: bool,
+    /// What the executors did, or why they failed.
+    pub outcome: String,
+    pub attempts: Vec<AttemptRow>,
+}
+
+/// One attempt at executing or undoing an action.
+pub struct AttemptRow {
+    pub operation: String,
+    pub attempt: u32,
+    pub time: String,
+    pub result: String,
+    pub status: String,
+    pub detail: String,
 }
 
 fn action_row(a: &ActionRecord) -> ActionRow {
@@ -552,6 +566,25 @@ fn action_row(a: &ActionRecord) -> ActionRow {
         },
         incident_href: format!("/incidents/{}", url_encode(&a.action.incident_id)),
         model: a.model.clone(),
+        failed: matches!(a.action.state.as_str(), "failed" | "undo_failed"),
+        outcome: a.outcome.clone().unwrap_or_default(),
+        attempts: a
+            .attempts
+            .iter()
+            .map(|t| AttemptRow {
+                operation: t.operation.clone(),
+                attempt: t.attempt,
+                time: fmt_time(&t.started),
+                result: t.result.replace('_', " "),
+                status: match (t.http_status, &t.error_code) {
+                    (Some(s), Some(c)) => format!("HTTP {s} {c}"),
+                    (Some(s), None) => format!("HTTP {s}"),
+                    (None, Some(c)) => c.clone(),
+                    (None, None) => String::new(),
+                },
+                detail: t.detail.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -589,6 +622,7 @@ struct IncidentPage {
     breaches_total: u64,
     actions: Vec<ActionRow>,
     can_decide: bool,
+    response_connected: bool,
     decisions: Vec<(String, String, String, String)>,
     here: String,
 }
@@ -930,6 +964,7 @@ pub async fn render_incident(state: &AppState, caller: &Caller, id: String) -> P
         breaches_total: view["breaches_total"].as_u64().unwrap_or(0),
         actions: actions.iter().map(action_row).collect(),
         can_decide: caller.can(Role::Analyst),
+        response_connected: state.responder.is_some(),
         decisions,
     })
 }
@@ -1116,8 +1151,10 @@ async fn account_page(
 struct ActionsPage {
     nav: Nav,
     pending: Vec<ActionRow>,
+    executed: Vec<ActionRow>,
     decided: Vec<ActionRow>,
     can_decide: bool,
+    response_connected: bool,
     here: String,
 }
 
@@ -1130,9 +1167,13 @@ async fn actions_page(State(state): State<AppState>, caller: Caller) -> PageResu
         .collect();
     let mut decided: Vec<&ActionRecord> = all.iter().filter(|a| a.decided_by.is_some()).collect();
     decided.sort_by_key(|a| std::cmp::Reverse(a.decided_at));
+    let mut executed: Vec<&ActionRecord> = all.iter().filter(|a| a.outcome_at.is_some()).collect();
+    executed.sort_by_key(|a| std::cmp::Reverse(a.outcome_at));
     html(ActionsPage {
         nav: Nav::new(&caller, "actions"),
         pending,
+        executed: executed.into_iter().take(50).map(action_row).collect(),
+        response_connected: state.responder.is_some(),
         decided: decided.into_iter().take(50).map(action_row).collect(),
         can_decide: caller.can(Role::Analyst),
         here: "/actions".into(),

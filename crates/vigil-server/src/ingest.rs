@@ -180,6 +180,7 @@ pub struct Ingestor {
     options: ReplayOptions,
     profiles: HashMap<String, Profile>,
     stats: Arc<IngestStats>,
+    responder: Option<crate::respond::Responder>,
 }
 
 fn file_identity(path: &Path) -> Option<(u64, i64)> {
@@ -201,6 +202,7 @@ impl Ingestor {
         enricher: Arc<Enricher>,
         options: ReplayOptions,
         stats: Arc<IngestStats>,
+        responder: Option<crate::respond::Responder>,
     ) -> anyhow::Result<Ingestor> {
         let library = Engine::new(base_config.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
         store.register_models(&model_definitions(&library), Utc::now())?;
@@ -236,6 +238,7 @@ impl Ingestor {
             options,
             profiles,
             stats,
+            responder,
         })
     }
 
@@ -302,6 +305,7 @@ impl Ingestor {
         let mut breaches: BTreeMap<String, Breach> = BTreeMap::new();
         let mut touched: BTreeSet<String> = BTreeSet::new();
         let mut new_actions = 0u64;
+        let mut autonomous: Vec<String> = Vec::new();
         let mut changed_profiles: BTreeSet<String> = BTreeSet::new();
         let mut last_event_ms = self.stats.last_event_ms.load(Ordering::Relaxed);
         let engine = &mut self.engine;
@@ -327,6 +331,12 @@ impl Ingestor {
             }
             touched.extend(out.incidents.into_iter().map(|i| i.id));
             new_actions += out.actions.len() as u64;
+            autonomous.extend(
+                out.actions
+                    .iter()
+                    .filter(|a| a.mode == ActionMode::Autonomous)
+                    .map(|a| a.id.clone()),
+            );
         };
         let enricher = self.enricher.clone();
         let enrich = move |e: &mut Event| enricher.enrich(e);
@@ -406,6 +416,12 @@ impl Ingestor {
             }
         }
         self.store.apply(&batch)?;
+        // Stored as `planned`: now the executors may take them (queued, never waited for).
+        if let Some(r) = &self.responder {
+            for id in &autonomous {
+                r.submit(id);
+            }
+        }
         if let Some((_, work, committed)) = staged {
             if work.exists() {
                 std::fs::rename(&work, &committed)

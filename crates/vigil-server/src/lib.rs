@@ -28,6 +28,7 @@ pub mod auth;
 pub mod console;
 pub mod ingest;
 pub mod profile;
+pub mod respond;
 
 pub use ingest::{Job, JobReport};
 
@@ -55,6 +56,35 @@ pub struct ServerConfig {
     /// How long (wall time, from when the server first stored it) a pending action waits for
     /// an analyst before it expires; `None`: it waits until someone decides.
     pub confirm_window: Option<Duration>,
+    /// Executors through Microsoft Graph (the `[respond]` section `vigil collect` uses);
+    /// `None`: actions are planned and decided, never executed.
+    pub respond: Option<RespondSettings>,
+}
+
+/// What `vigil serve` needs to act: the `[respond]` section and, from `[collect]`, the
+/// endpoints and the application's credentials (the same ones `vigil collect` signs in with).
+#[derive(Clone, Debug)]
+pub struct RespondSettings {
+    pub config: vigil_respond::RespondConfig,
+    pub endpoints: vigil_collect::Endpoints,
+    pub credentials: vigil_collect::CredentialsConfig,
+    /// How often reversible actions past their duration are undone.
+    pub undo_every: Duration,
+}
+
+impl RespondSettings {
+    pub fn new(
+        config: vigil_respond::RespondConfig,
+        endpoints: vigil_collect::Endpoints,
+        credentials: vigil_collect::CredentialsConfig,
+    ) -> RespondSettings {
+        RespondSettings {
+            config,
+            endpoints,
+            credentials,
+            undo_every: respond::UNDO_EVERY,
+        }
+    }
 }
 
 impl ServerConfig {
@@ -72,6 +102,7 @@ impl ServerConfig {
             tls: None,
             admin_password: None,
             confirm_window: Some(Duration::from_secs(24 * 3600)),
+            respond: None,
         }
     }
 }
@@ -98,6 +129,9 @@ pub struct Inner {
     /// The configured global response mode (the default cap of every model's autonomy).
     pub global_mode: ActionMode,
     pub started: Instant,
+    /// The executors, when `[respond]` is configured: autonomous actions are executed as
+    /// they are planned, confirmed ones when an analyst confirms them.
+    pub responder: Option<respond::Responder>,
 }
 
 /// Shared by every handler.
@@ -178,6 +212,7 @@ pub struct Running {
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     watcher: Option<tokio::task::JoinHandle<()>>,
     expiry: Option<tokio::task::JoinHandle<()>>,
+    respond_tasks: Option<respond::Tasks>,
     ingest_thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -211,6 +246,11 @@ impl Running {
         drop(self.state);
         if let Some(t) = self.ingest_thread {
             let _ = tokio::task::spawn_blocking(move || t.join()).await;
+        }
+        // Then the executors: what ingest submitted last is taken, executions in flight
+        // finish (up to 10 s), and what they did is stored.
+        if let Some(t) = self.respond_tasks {
+            t.stop(Duration::from_secs(10)).await;
         }
         r.context("server task")?.context("server")
     }
@@ -287,6 +327,43 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<Running> {
             EnrichConfig::default_data_dirs()
         );
     }
+    let (responder, respond_tasks) = match config.respond.as_ref().filter(|r| r.config.enabled) {
+        Some(r) => {
+            let credentials = vigil_collect::Credentials::resolve(&r.credentials)
+                .context("[respond] needs the application's credentials ([collect.credentials] or VIGIL_M365_*)")?;
+            let tokens = Arc::new(vigil_collect::client::TokenSource::new(
+                vigil_collect::client::http_client(),
+                &r.endpoints.login,
+                credentials,
+            ));
+            let ledger = config.data_dir.join("respond");
+            let (responder, tasks) = respond::start(
+                store.clone(),
+                |sink| {
+                    vigil_respond::Executor::new(
+                        tokens,
+                        &r.endpoints.graph,
+                        r.config.clone(),
+                        Some(ledger.clone()),
+                        Some(sink),
+                    )
+                },
+                r.undo_every,
+            )
+            .with_context(|| {
+                format!(
+                    "cannot start the executors (ledger in {})",
+                    ledger.display()
+                )
+            })?;
+            tracing::info!(
+                "response connected: actions are executed through {}",
+                r.endpoints.graph
+            );
+            (Some(responder), Some(tasks))
+        }
+        None => (None, None),
+    };
     let stats = Arc::new(ingest::IngestStats::default());
     let options = vigil_ingest::ReplayOptions {
         ingest: config.ingest.clone(),
@@ -299,6 +376,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<Running> {
         enricher,
         options,
         stats.clone(),
+        responder.clone(),
     )?;
     let (jobs, rx) = mpsc::channel(config.queue_len.max(1));
     let ingest_thread = ingest::spawn(ingestor, rx);
@@ -344,6 +422,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<Running> {
         secure_cookies: config.tls.is_some(),
         global_mode: config.engine.response.mode,
         started: Instant::now(),
+        responder,
     }));
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let listener = std::net::TcpListener::bind(config.listen)
@@ -380,6 +459,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<Running> {
         server,
         watcher,
         expiry,
+        respond_tasks,
         ingest_thread: Some(ingest_thread),
     })
 }

@@ -242,6 +242,11 @@ async fn the_reference_incident_through_the_api_with_roles_csrf_and_recorded_dec
         let health = get(addr, "/api/v1/health", &[]);
         assert_eq!(health.status, 200);
         assert!(health.json()["ingest"]["events"].as_u64().unwrap() > 10_000);
+        assert_eq!(
+            health.json()["response"],
+            "not connected",
+            "without [respond], serve plans and never acts"
+        );
         let openapi = get(addr, "/api/v1/openapi.json", &[]).json();
         for path in [
             "/incidents",
@@ -429,6 +434,19 @@ async fn the_reference_incident_through_the_api_with_roles_csrf_and_recorded_dec
         assert_eq!(confirmed.status, 200, "{}", confirmed.body);
         assert_eq!(confirmed.json()["state"], "confirmed");
         assert_eq!(confirmed.json()["decided_by"], "token:ci");
+        // Without [respond] a confirmed action stays confirmed: nothing executes it, and the
+        // console says so.
+        std::thread::sleep(Duration::from_millis(200));
+        let still = get(addr, &format!("/api/v1/actions/{action}"), &as_viewer).json();
+        assert_eq!(still["state"], "confirmed", "{still}");
+        assert!(still["attempts"].as_array().unwrap().is_empty(), "{still}");
+        let page = get(addr, &format!("/incidents/{id}"), &as_viewer);
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains("Response not connected"),
+            "{}",
+            page.body
+        );
         let again = post_json(
             addr,
             &format!("/api/v1/actions/{action}/decline"),

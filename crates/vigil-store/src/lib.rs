@@ -155,6 +155,32 @@ pub struct ActionRecord {
     pub expires: DateTime<Utc>,
     pub decided_by: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// When the response side took the action over (`executing`) or recorded its outcome
+    /// (`executed`, `failed`, `undone`, `undo_failed`); from then on detection never changes
+    /// its state.
+    pub outcome_at: Option<DateTime<Utc>>,
+    /// What the execution came to: what was done, or why it failed.
+    pub outcome: Option<String>,
+    /// Every attempt at executing or undoing it, oldest first.
+    pub attempts: Vec<AttemptRecord>,
+}
+
+/// One attempt at executing or undoing an action through Microsoft Graph.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    pub action_id: String,
+    /// `execute` or `undo`.
+    pub operation: String,
+    /// 1 for the first attempt of an operation.
+    pub attempt: u32,
+    pub started: DateTime<Utc>,
+    pub finished: DateTime<Utc>,
+    /// `succeeded`, `already_done`, `will_retry`, `failed` or `not_reversible`.
+    pub result: String,
+    pub http_status: Option<u16>,
+    /// The service's error code, e.g. `generalException`.
+    pub error_code: Option<String>,
+    pub detail: String,
 }
 
 /// An action as the engine planned it, with the fields the report leaves out.
@@ -307,14 +333,18 @@ pub struct Counts {
     pub breaches: u64,
     pub actions_pending: u64,
     pub actions: u64,
+    /// Executed through Graph (and possibly undone since).
+    pub actions_executed: u64,
+    /// Failed after the executors' retries.
+    pub actions_failed: u64,
     pub decisions: u64,
     pub users: u64,
 }
 
 /// The store's contract.
 pub trait Store: Send + Sync {
-    /// Commits one ingest step atomically. Upserts by id; never overwrites a decided action's
-    /// state.
+    /// Commits one ingest step atomically. Upserts by id; never overwrites the state of an
+    /// action an analyst decided or the response side took over.
     fn apply(&self, batch: &IngestBatch) -> Result<()>;
 
     fn incidents(&self, filter: &IncidentFilter) -> Result<Page<IncidentSummary>>;
@@ -344,6 +374,23 @@ pub trait Store: Send + Sync {
         stored_before: DateTime<Utc>,
         at: DateTime<Utc>,
     ) -> Result<Vec<String>>;
+
+    /// Moves an action whose state is one of `from` to `executing` (the response side took it
+    /// over); false when it is in another state (taken already, or decided otherwise).
+    fn claim_action(&self, id: &str, from: &[&str], at: DateTime<Utc>) -> Result<bool>;
+    /// Records what an execution or undo came to: the state (`executed`, `failed`, `undone`,
+    /// `undo_failed`) and the executor's detail (what was done, or why it failed).
+    fn set_action_outcome(
+        &self,
+        id: &str,
+        state: &str,
+        outcome: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Appends one attempt to the action's record.
+    fn record_attempt(&self, attempt: &AttemptRecord) -> Result<()>;
+    /// The action's attempts, oldest first.
+    fn attempts(&self, action_id: &str) -> Result<Vec<AttemptRecord>>;
 
     fn record_decision(
         &self,

@@ -138,6 +138,24 @@ const MIGRATIONS: &[&str] = &[
         created_ms INTEGER NOT NULL
     );
     "#,
+    // 2: what the response executors did: each action's outcome and every attempt.
+    r#"
+    ALTER TABLE actions ADD COLUMN outcome_ms INTEGER;
+    ALTER TABLE actions ADD COLUMN outcome TEXT;
+    CREATE TABLE action_attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        action_id TEXT NOT NULL,
+        operation TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        started_ms INTEGER NOT NULL,
+        finished_ms INTEGER NOT NULL,
+        result TEXT NOT NULL,
+        http_status INTEGER,
+        error_code TEXT,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX action_attempts_action ON action_attempts(action_id, id);
+    "#,
 ];
 
 /// Readers: the console and API read through these while ingest writes; WAL lets them run
@@ -202,7 +220,7 @@ fn incident_summary(r: &Row<'_>) -> rusqlite::Result<IncidentSummary> {
     })
 }
 
-const ACTION_COLUMNS: &str = "id, kind, target, time_ms, mode, state, incident_id, breach_id, model, expires_ms, decided_by, decided_ms";
+const ACTION_COLUMNS: &str = "id, kind, target, time_ms, mode, state, incident_id, breach_id, model, expires_ms, decided_by, decided_ms, outcome_ms, outcome";
 
 fn action_record(r: &Row<'_>) -> rusqlite::Result<ActionRecord> {
     let mode: String = r.get(4)?;
@@ -221,7 +239,38 @@ fn action_record(r: &Row<'_>) -> rusqlite::Result<ActionRecord> {
         expires: from_ms(r.get(9)?),
         decided_by: r.get(10)?,
         decided_at: r.get::<_, Option<i64>>(11)?.map(from_ms),
+        outcome_at: r.get::<_, Option<i64>>(12)?.map(from_ms),
+        outcome: r.get(13)?,
+        attempts: Vec::new(),
     })
+}
+
+fn attempt_record(r: &Row<'_>) -> rusqlite::Result<AttemptRecord> {
+    Ok(AttemptRecord {
+        action_id: r.get(0)?,
+        operation: r.get(1)?,
+        attempt: r.get::<_, i64>(2)? as u32,
+        started: from_ms(r.get(3)?),
+        finished: from_ms(r.get(4)?),
+        result: r.get(5)?,
+        http_status: r.get::<_, Option<i64>>(6)?.map(|s| s as u16),
+        error_code: r.get(7)?,
+        detail: r.get(8)?,
+    })
+}
+
+fn attempts_of(c: &Connection, action_id: &str) -> Result<Vec<AttemptRecord>> {
+    Ok(c.prepare_cached(
+        "SELECT action_id, operation, attempt, started_ms, finished_ms, result, http_status, error_code, detail
+         FROM action_attempts WHERE action_id = ?1 ORDER BY id",
+    )?
+    .query_map(params![action_id], attempt_record)?
+    .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+fn with_attempts(c: &Connection, mut a: ActionRecord) -> Result<ActionRecord> {
+    a.attempts = attempts_of(c, &a.action.id)?;
+    Ok(a)
 }
 
 const MODEL_COLUMNS: &str =
@@ -394,12 +443,13 @@ impl Store for SqliteStore {
             }
             {
                 // Detection may re-plan an action (same id) or move it to the incident it was
-                // merged into; it never undoes an analyst's decision.
+                // merged into; it never undoes an analyst's decision, nor what the executors
+                // did (executing, executed, failed, undone).
                 let mut put = tx.prepare_cached(
                     "INSERT INTO actions (id, kind, target, time_ms, mode, state, incident_id, breach_id, model, expires_ms, stored_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                      ON CONFLICT(id) DO UPDATE SET incident_id = excluded.incident_id,
-                       state = CASE WHEN actions.decided_by IS NULL THEN excluded.state ELSE actions.state END",
+                       state = CASE WHEN actions.decided_by IS NULL AND actions.outcome_ms IS NULL THEN excluded.state ELSE actions.state END",
                 )?;
                 for a in &batch.actions {
                     put.execute(params![
@@ -637,18 +687,78 @@ impl Store for SqliteStore {
             let rows = stmt
                 .query_map(params![state, incident], action_record)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
+            rows.into_iter().map(|a| with_attempts(c, a)).collect()
         })
     }
 
     fn action(&self, id: &str) -> Result<Option<ActionRecord>> {
         self.read(|c| {
-            Ok(c.prepare_cached(&format!(
+            c.prepare_cached(&format!(
                 "SELECT {ACTION_COLUMNS} FROM actions WHERE id = ?1"
             ))?
             .query_row(params![id], action_record)
-            .optional()?)
+            .optional()?
+            .map(|a| with_attempts(c, a))
+            .transpose()
         })
+    }
+
+    fn claim_action(&self, id: &str, from: &[&str], at: DateTime<Utc>) -> Result<bool> {
+        let from = serde_json::to_string(from)?;
+        self.write(|c| {
+            let n = c
+                .prepare_cached(
+                    "UPDATE actions SET state = 'executing', outcome_ms = ?3
+                     WHERE id = ?1 AND state IN (SELECT value FROM json_each(?2))",
+                )?
+                .execute(params![id, from, ms(at)])?;
+            Ok(n == 1)
+        })
+    }
+
+    fn set_action_outcome(
+        &self,
+        id: &str,
+        state: &str,
+        outcome: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.write(|c| {
+            let n = c
+                .prepare_cached(
+                    "UPDATE actions SET state = ?2, outcome = ?3, outcome_ms = ?4 WHERE id = ?1",
+                )?
+                .execute(params![id, state, outcome, ms(at)])?;
+            if n == 0 {
+                return Err(StoreError::NotFound(format!("action {id}")));
+            }
+            Ok(())
+        })
+    }
+
+    fn record_attempt(&self, a: &AttemptRecord) -> Result<()> {
+        self.write(|c| {
+            c.prepare_cached(
+                "INSERT INTO action_attempts (action_id, operation, attempt, started_ms, finished_ms, result, http_status, error_code, detail)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                a.action_id,
+                a.operation,
+                a.attempt as i64,
+                ms(a.started),
+                ms(a.finished),
+                a.result,
+                a.http_status.map(i64::from),
+                a.error_code,
+                a.detail
+            ])?;
+            Ok(())
+        })
+    }
+
+    fn attempts(&self, action_id: &str) -> Result<Vec<AttemptRecord>> {
+        self.read(|c| attempts_of(c, action_id))
     }
 
     fn decide_action(
@@ -1066,6 +1176,10 @@ impl Store for SqliteStore {
                 breaches: n("SELECT COUNT(*) FROM breaches")?,
                 actions_pending: n("SELECT COUNT(*) FROM actions WHERE state = 'pending'")?,
                 actions: n("SELECT COUNT(*) FROM actions")?,
+                actions_executed: n(
+                    "SELECT COUNT(*) FROM actions WHERE state IN ('executed', 'undone', 'undo_failed')",
+                )?,
+                actions_failed: n("SELECT COUNT(*) FROM actions WHERE state = 'failed'")?,
                 decisions: n("SELECT COUNT(*) FROM decisions")?,
                 users: n("SELECT COUNT(*) FROM users")?,
             })

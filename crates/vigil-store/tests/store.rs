@@ -125,6 +125,72 @@ fn a_decision_survives_detection_replanning_and_a_second_decision_conflicts() {
 }
 
 #[test]
+fn execution_outcomes_and_attempts_survive_detection_replanning() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("vigil.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let mut b = batch();
+    b.actions[0].action.mode = ActionMode::Autonomous;
+    b.actions[0].action.state = "planned".into();
+    store.apply(&b).unwrap();
+    assert!(!store.claim_action("a1", &["confirmed"], t(17)).unwrap());
+    assert!(store.claim_action("a1", &["planned"], t(17)).unwrap());
+    assert!(
+        !store.claim_action("a1", &["planned"], t(17)).unwrap(),
+        "claimed once"
+    );
+    store.apply(&b).unwrap();
+    assert_eq!(
+        store.action("a1").unwrap().unwrap().action.state,
+        "executing",
+        "detection does not take back an action being executed"
+    );
+    for (n, result, status) in [(1, "will_retry", Some(503)), (2, "failed", Some(500))] {
+        store
+            .record_attempt(&AttemptRecord {
+                action_id: "a1".into(),
+                operation: "execute".into(),
+                attempt: n,
+                started: t(17),
+                finished: t(17),
+                result: result.into(),
+                http_status: status,
+                error_code: Some("generalException".into()),
+                detail: format!("attempt {n}"),
+            })
+            .unwrap();
+    }
+    store
+        .set_action_outcome("a1", "failed", "gave up after 2 attempts", t(18))
+        .unwrap();
+    store.apply(&b).unwrap();
+    drop(store);
+    let store = SqliteStore::open(&path).unwrap();
+    let a = store.action("a1").unwrap().unwrap();
+    assert_eq!(a.action.state, "failed");
+    assert_eq!(a.outcome.as_deref(), Some("gave up after 2 attempts"));
+    assert_eq!(a.outcome_at, Some(t(18)));
+    let results: Vec<(u32, &str, Option<u16>)> = a
+        .attempts
+        .iter()
+        .map(|x| (x.attempt, x.result.as_str(), x.http_status))
+        .collect();
+    assert_eq!(
+        results,
+        vec![(1, "will_retry", Some(503)), (2, "failed", Some(500))]
+    );
+    assert_eq!(
+        store.actions(None, Some("i1")).unwrap()[0].attempts.len(),
+        2
+    );
+    assert_eq!(store.attempts("a1").unwrap().len(), 2);
+    assert!(matches!(
+        store.set_action_outcome("nope", "executed", "", t(18)),
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+#[test]
 fn reopening_the_store_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vigil.db");
@@ -136,7 +202,7 @@ fn reopening_the_store_loses_nothing() {
             .unwrap();
     }
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.schema_version().unwrap(), 2);
     let snap = store.latest_snapshot().unwrap().unwrap();
     assert_eq!((snap.events, snap.bytes.as_slice()), (42, &b"engine"[..]));
     assert_eq!(store.checkpoints().unwrap()[0].source, "/logs/a.json");
