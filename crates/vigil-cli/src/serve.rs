@@ -183,16 +183,11 @@ async fn start_demo(
             args.demo_days,
             args.demo_days - 2
         );
-        let sim = vigil_sim::SimConfig {
-            accounts: args.demo_accounts,
-            days: args.demo_days,
-            seed: args.demo_seed,
-            attacks: vec![vigil_sim::AttackSpec {
-                kind: vigil_sim::AttackKind::ReferenceChain,
-                day: Some(args.demo_days - 2),
-            }],
-            ..Default::default()
-        };
+        let sim = vigil_sim::SimConfig::reference_demo(
+            args.demo_accounts,
+            args.demo_days,
+            args.demo_seed,
+        );
         let dir = tenant.clone();
         tokio::task::spawn_blocking(move || vigil_sim::simulate(&sim, &dir, &|_| {}))
             .await
