@@ -269,6 +269,40 @@ async fn wait_for_state(addr: SocketAddr, token: &str, id: &str, want: &str) -> 
     }
 }
 
+/// A store holding one `disable_user` action "a1" of incident "i1" on `user`, as detection
+/// would have left it.
+fn seed_disable_user(
+    data: &Path,
+    user: &str,
+    t: chrono::DateTime<Utc>,
+    mode: ActionMode,
+    state: &str,
+    expires: chrono::DateTime<Utc>,
+) -> vigil_store::SqliteStore {
+    use vigil_store::Store;
+    let store = vigil_store::SqliteStore::open(&data.join("vigil.db")).unwrap();
+    store
+        .apply(&vigil_store::IngestBatch {
+            actions: vec![vigil_store::PlannedActionRow {
+                action: vigil_report::Action {
+                    id: "a1".into(),
+                    kind: "disable_user".into(),
+                    target: user.into(),
+                    time: t,
+                    mode,
+                    state: state.into(),
+                    incident_id: "i1".into(),
+                },
+                breach_id: "b1".into(),
+                model: "m".into(),
+                expires,
+            }],
+            ..Default::default()
+        })
+        .unwrap();
+    store
+}
+
 fn disable_patches(standin: &StandIn, user: &str) -> Vec<Value> {
     standin
         .mutations()
@@ -433,27 +467,15 @@ async fn an_action_a_stop_interrupted_while_executing_is_executed_at_the_next_st
     let user = "a@contoso.example";
     {
         // What a stop leaves: the action claimed by the executors, nothing sent yet.
-        let store = vigil_store::SqliteStore::open(&data.join("vigil.db")).unwrap();
         let t = Utc::now();
-        store
-            .apply(&vigil_store::IngestBatch {
-                actions: vec![vigil_store::PlannedActionRow {
-                    action: vigil_report::Action {
-                        id: "a1".into(),
-                        kind: "disable_user".into(),
-                        target: user.into(),
-                        time: t,
-                        mode: ActionMode::Autonomous,
-                        state: "planned".into(),
-                        incident_id: "i1".into(),
-                    },
-                    breach_id: "b1".into(),
-                    model: "m".into(),
-                    expires: t + chrono::Duration::hours(4),
-                }],
-                ..Default::default()
-            })
-            .unwrap();
+        let store = seed_disable_user(
+            &data,
+            user,
+            t,
+            ActionMode::Autonomous,
+            "planned",
+            t + chrono::Duration::hours(4),
+        );
         assert!(store.claim_action("a1", &["planned"], t).unwrap());
     }
     let standin = StandIn::start(StandInConfig::default()).await.unwrap();
@@ -471,35 +493,19 @@ async fn an_action_a_stop_interrupted_while_executing_is_executed_at_the_next_st
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_confirmed_reversible_action_is_undone_when_its_duration_is_over() {
-    use vigil_store::Store;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let user = "b@contoso.example";
-    {
-        let store = vigil_store::SqliteStore::open(&data.join("vigil.db")).unwrap();
-        let t = Utc::now();
-        store
-            .apply(&vigil_store::IngestBatch {
-                actions: vec![vigil_store::PlannedActionRow {
-                    action: vigil_report::Action {
-                        id: "a1".into(),
-                        kind: "disable_user".into(),
-                        target: user.into(),
-                        time: t,
-                        mode: ActionMode::Confirm,
-                        state: "pending".into(),
-                        incident_id: "i1".into(),
-                    },
-                    breach_id: "b1".into(),
-                    model: "m".into(),
-                    // A two-second duration: undone two seconds after it was executed.
-                    expires: t + chrono::Duration::seconds(2),
-                }],
-                ..Default::default()
-            })
-            .unwrap();
-    }
+    let t = Utc::now();
+    seed_disable_user(
+        &data,
+        user,
+        t,
+        ActionMode::Confirm,
+        "pending",
+        t + chrono::Duration::seconds(2),
+    );
     let standin = StandIn::start(StandInConfig::default()).await.unwrap();
     standin.add_user(user);
     let mut cfg = server_config(&data, ActionMode::Confirm, &standin);
@@ -554,28 +560,14 @@ async fn a_stop_right_after_a_confirmation_finishes_the_execution_and_stores_it(
     std::fs::create_dir_all(&data).unwrap();
     let user = "c@contoso.example";
     let t = Utc::now();
-    {
-        let store = vigil_store::SqliteStore::open(&data.join("vigil.db")).unwrap();
-        store
-            .apply(&vigil_store::IngestBatch {
-                actions: vec![vigil_store::PlannedActionRow {
-                    action: vigil_report::Action {
-                        id: "a1".into(),
-                        kind: "disable_user".into(),
-                        target: user.into(),
-                        time: t,
-                        mode: ActionMode::Confirm,
-                        state: "pending".into(),
-                        incident_id: "i1".into(),
-                    },
-                    breach_id: "b1".into(),
-                    model: "m".into(),
-                    expires: t + chrono::Duration::hours(4),
-                }],
-                ..Default::default()
-            })
-            .unwrap();
-    }
+    seed_disable_user(
+        &data,
+        user,
+        t,
+        ActionMode::Confirm,
+        "pending",
+        t + chrono::Duration::hours(4),
+    );
     let standin = StandIn::start(StandInConfig::default()).await.unwrap();
     standin.add_user(user);
     // The first two attempts fail: the execution is still retrying when the stop comes.
