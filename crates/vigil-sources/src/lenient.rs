@@ -335,6 +335,10 @@ pub fn get_ci<'v>(obj: &'v serde_json::Map<String, Value>, key: &str) -> Option<
 /// Reads a client address as the audit log writes it: `1.2.3.4`, `1.2.3.4:50000`,
 /// `[2001:db8::1]:443`, `2001:db8::1`, `::ffff:1.2.3.4`, empty or missing. Values that merely
 /// contain an address (OriginatingServer's `HOST (15.20.1.2)`) are not addresses.
+///
+/// An IPv6 address with a port and no brackets (`2001:db8::1:443`) cannot be told apart from an
+/// address whose last group is 443, so it is read as that address: the only reading that is
+/// never wrong about a valid address.
 pub fn parse_client_ip(text: &str) -> Option<IpAddr> {
     let s = text.trim();
     if s.is_empty() || s == "-" || s.eq_ignore_ascii_case("<null>") {
