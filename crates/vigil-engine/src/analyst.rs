@@ -112,31 +112,15 @@ impl Incident {
     /// (a login that is both a new country and impossible travel; a rule that is both new and
     /// forwarding), say one thing once. Each group counts with its highest score.
     fn independent_scores(&self) -> Vec<f64> {
-        let n = self.evidence.len();
-        let mut parent: Vec<usize> = (0..n).collect();
-        fn find(p: &mut [usize], mut i: usize) -> usize {
-            while p[i] != i {
-                p[i] = p[p[i]];
-                i = p[i];
-            }
-            i
-        }
-        for i in 0..n {
-            for j in 0..i {
-                let (a, b) = (&self.evidence[i], &self.evidence[j]);
-                if a.0 == b.0 || (!a.1.is_empty() && a.1 == b.1) {
-                    let (ri, rj) = (find(&mut parent, i), find(&mut parent, j));
-                    parent[ri] = rj;
-                }
-            }
-        }
-        let mut best: BTreeMap<usize, f64> = BTreeMap::new();
-        for i in 0..n {
-            let r = find(&mut parent, i);
-            let e = best.entry(r).or_insert(0.0);
-            *e = e.max(self.evidence[i].2);
-        }
-        best.into_values().collect()
+        let ev = &self.evidence;
+        crate::util::strongest_of_each_group(
+            ev.len(),
+            |i, j| ev[i].0 == ev[j].0 || (!ev[i].1.is_empty() && ev[i].1 == ev[j].1),
+            |i| ev[i].2,
+        )
+        .into_iter()
+        .map(|i| ev[i].2)
+        .collect()
     }
 
     fn rescore(&mut self) {

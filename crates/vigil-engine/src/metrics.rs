@@ -772,7 +772,10 @@ pub fn compute(
         EventKind::FileActivity(_) => {
             let x = a.downloads.sum(t) + f.downloads;
             let peak = a.peak_downloads.value(t, phl) as f64;
-            let ratio = x as f64 / peak.max(org.downloads_peak_q as f64).max(20.0);
+            // The hour both ratios are judged against: the account's usual peak, or the
+            // organisation's, and never fewer than 20 files.
+            let usual = peak.max(org.downloads_peak_q as f64).max(20.0);
+            let ratio = x as f64 / usual;
             m.put("downloads_1h", x).base(peak.round()).text_if(
                 ratio >= 5.0 && f.downloads > 0,
                 || {
@@ -787,7 +790,7 @@ pub fn compute(
             // A burst is judged by its pace, so that it is caught minutes in rather than once
             // an hour's worth has piled up.
             let x10 = a.downloads_10m.sum(t) + f.downloads;
-            let pace = 6.0 * x10 as f64 / peak.max(org.downloads_peak_q as f64).max(20.0);
+            let pace = 6.0 * x10 as f64 / usual;
             m.put("downloads_10m", x10).text_if(
                 pace >= 5.0 && ratio < 5.0 && f.downloads > 0,
                 || {

@@ -464,63 +464,25 @@ impl Runtime {
                     let family = |model: &str| -> bool {
                         models.iter().any(|x| x.unusual_login && x.name == model)
                     };
-                    struct Evidence {
-                        model: String,
-                        score: f64,
-                        id: String,
-                        t: Min,
-                        login: bool,
-                        models: Vec<String>,
-                        categories: Vec<String>,
-                        events: Vec<u64>,
-                    }
-                    let mut per_model: Vec<Evidence> = Vec::new();
-                    for r in rec.iter().filter(|r| counts(r)) {
-                        let login = family(&r.model);
-                        let category = model_category(&r.model);
-                        match per_model.iter_mut().find(|x| {
-                            x.models.contains(&r.model)
-                                || x.categories.iter().any(|c| c == category)
-                                || (login && x.login)
-                                || (r.event != 0 && x.events.contains(&r.event))
-                        }) {
-                            Some(x) => {
-                                x.login |= login;
-                                if !x.models.contains(&r.model) {
-                                    x.models.push(r.model.clone());
-                                }
-                                if !x.categories.iter().any(|c| c == category) {
-                                    x.categories.push(category.to_string());
-                                }
-                                if r.event != 0 && !x.events.contains(&r.event) {
-                                    x.events.push(r.event);
-                                }
-                                if r.score > x.score {
-                                    x.model = r.model.clone();
-                                    x.score = r.score;
-                                    x.id = r.id.clone();
-                                    x.t = r.t;
-                                }
-                            }
-                            None => per_model.push(Evidence {
-                                model: r.model.clone(),
-                                score: r.score,
-                                id: r.id.clone(),
-                                t: r.t,
-                                login,
-                                models: vec![r.model.clone()],
-                                categories: vec![category.to_string()],
-                                events: if r.event != 0 {
-                                    vec![r.event]
-                                } else {
-                                    Vec::new()
-                                },
-                            }),
-                        }
-                    }
-                    let per_model: Vec<(String, f64, String, Min)> = per_model
+                    let items: Vec<&Recent> = rec.iter().filter(|r| counts(r)).collect();
+                    let login: Vec<bool> = items.iter().map(|r| family(&r.model)).collect();
+                    let category: Vec<&str> =
+                        items.iter().map(|r| model_category(&r.model)).collect();
+                    let per_model: Vec<(String, f64, String, Min)> =
+                        crate::util::strongest_of_each_group(
+                            items.len(),
+                            |i, j| {
+                                category[i] == category[j]
+                                    || (login[i] && login[j])
+                                    || (items[i].event != 0 && items[i].event == items[j].event)
+                            },
+                            |i| items[i].score,
+                        )
                         .into_iter()
-                        .map(|x| (x.model, x.score, x.id, x.t))
+                        .map(|i| {
+                            let r = items[i];
+                            (r.model.clone(), r.score, r.id.clone(), r.t)
+                        })
                         .collect();
                     let total: f64 = per_model.iter().map(|x| x.1).sum();
                     if (per_model.len() as u32) < *min_models || total < *min_total {

@@ -152,32 +152,25 @@ pub struct Window {
 }
 
 impl Window {
-    /// 15 minutes in 3-minute buckets.
-    pub const fn m15() -> Window {
+    const fn of(width: u8, n: u8) -> Window {
         Window {
             b: [0; 6],
             head: 0,
-            width: 3,
-            n: 5,
+            width,
+            n,
         }
+    }
+    /// 15 minutes in 3-minute buckets.
+    pub const fn m15() -> Window {
+        Window::of(3, 5)
     }
     /// Ten minutes in 2-minute buckets: the pace of a burst, before an hour has passed.
     pub const fn m10() -> Window {
-        Window {
-            b: [0; 6],
-            head: 0,
-            width: 2,
-            n: 5,
-        }
+        Window::of(2, 5)
     }
     /// One hour in 10-minute buckets.
     pub const fn h1() -> Window {
-        Window {
-            b: [0; 6],
-            head: 0,
-            width: 10,
-            n: 6,
-        }
+        Window::of(10, 6)
     }
 
     pub fn span(&self) -> Min {

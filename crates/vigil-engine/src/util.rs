@@ -30,6 +30,44 @@ pub fn ip_key(ip: &IpAddr) -> u64 {
     }
 }
 
+/// Pieces of evidence that say the same thing, counted once: groups the items `0..n` that are
+/// `linked`, directly or through other items, and returns the index of the strongest item
+/// (by `score`; the earlier on ties) of each group, groups in the order of their first item.
+/// Pairwise, for the short lists evidence comes in (an incident's is capped, an account's
+/// recent breaches are a few dozen).
+pub fn strongest_of_each_group(
+    n: usize,
+    linked: impl Fn(usize, usize) -> bool,
+    score: impl Fn(usize) -> f64,
+) -> Vec<usize> {
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut parent: Vec<usize> = (0..n).collect();
+    for i in 0..n {
+        for j in 0..i {
+            if linked(i, j) {
+                let (ri, rj) = (root(&mut parent, i), root(&mut parent, j));
+                parent[ri] = rj;
+            }
+        }
+    }
+    let mut best: Vec<(usize, usize)> = Vec::new(); // (group root, strongest item)
+    for i in 0..n {
+        let r = root(&mut parent, i);
+        match best.iter_mut().find(|(g, _)| *g == r) {
+            Some((_, b)) if score(i) > score(*b) => *b = i,
+            Some(_) => {}
+            None => best.push((r, i)),
+        }
+    }
+    best.into_iter().map(|(_, b)| b).collect()
+}
+
 /// `w` observed at `from`, decayed to `to` with the given half-life (minutes).
 pub fn decay(w: f32, from: Min, to: Min, half_life: f32) -> f32 {
     if to <= from || w == 0.0 {

@@ -1267,6 +1267,22 @@ async fn message_trace(State(shared): S, headers: HeaderMap, Query(q): Q) -> Res
     axum::Json(json!({ "d": d })).into_response()
 }
 
+/// The prologue of the Graph PATCH endpoints: token, queued fault, then the JSON body.
+fn graph_guarded_json(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, Response> {
+    graph_guard(shared, headers)?;
+    serde_json::from_slice::<Value>(body).map_err(|_| {
+        graph_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Unable to read JSON request payload.",
+        )
+    })
+}
+
 /// Shared prologue of the Graph object endpoints: token, queued fault.
 fn graph_guard(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
     authorize(shared, headers, GRAPH_AUDIENCE)?;
@@ -1320,15 +1336,9 @@ async fn user_patch(
     Path((_v, user)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = graph_guard(&shared, &headers) {
-        return r;
-    }
-    let Ok(patch) = serde_json::from_slice::<Value>(&body) else {
-        return graph_error(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            "Unable to read JSON request payload.",
-        );
+    let patch = match graph_guarded_json(&shared, &headers, &body) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let mut inner = shared.lock();
     let Some(i) = inner.user_index(&user) else {
@@ -1556,15 +1566,9 @@ async fn location_patch(
     Path((_v, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = graph_guard(&shared, &headers) {
-        return r;
-    }
-    let Ok(patch) = serde_json::from_slice::<Value>(&body) else {
-        return graph_error(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            "Unable to read JSON request payload.",
-        );
+    let patch = match graph_guarded_json(&shared, &headers, &body) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     // The service requires the derived type on PATCH of a named location.
     if patch["@odata.type"] != "#microsoft.graph.ipNamedLocation" {

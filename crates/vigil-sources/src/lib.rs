@@ -412,9 +412,7 @@ impl FileReader {
 
     fn detect_from(&mut self, record: &str) {
         if self.shape.is_none() {
-            if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(record) {
-                self.shape = Shape::detect(&obj);
-            }
+            self.shape = Self::own_shape(record);
         }
     }
 
@@ -479,9 +477,7 @@ impl FileReader {
             return;
         }
         if self.shape.is_none() {
-            if let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(record) {
-                self.shape = Shape::detect(&obj);
-            }
+            self.shape = Self::own_shape(record);
         }
         if let (Some(count), Some(shape)) = (self.deserialize_only.as_mut(), self.shape) {
             if shape.deserialize_only(record).is_ok() {

@@ -259,13 +259,36 @@ fn attempt_record(r: &Row<'_>) -> rusqlite::Result<AttemptRecord> {
     })
 }
 
+/// Every row `sql` selects, read by `read`.
+fn rows<T>(
+    c: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+    read: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    Ok(c.prepare_cached(sql)?
+        .query_map(args, read)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// The row `sql` selects, if there is one, read by `read`.
+fn row<T>(
+    c: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+    read: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>> {
+    Ok(c.prepare_cached(sql)?.query_row(args, read).optional()?)
+}
+
 fn attempts_of(c: &Connection, action_id: &str) -> Result<Vec<AttemptRecord>> {
-    Ok(c.prepare_cached(
+    rows(
+        c,
         "SELECT action_id, operation, attempt, started_ms, finished_ms, result, http_status, error_code, detail
          FROM action_attempts WHERE action_id = ?1 ORDER BY id",
-    )?
-    .query_map(params![action_id], attempt_record)?
-    .collect::<rusqlite::Result<Vec<_>>>()?)
+        params![action_id],
+        attempt_record,
+    )
 }
 
 fn with_attempts(c: &Connection, mut a: ActionRecord) -> Result<ActionRecord> {
@@ -914,10 +937,11 @@ impl Store for SqliteStore {
 
     fn models(&self) -> Result<Vec<ModelRecord>> {
         self.read(|c| {
-            Ok(
-                c.prepare_cached(&format!("SELECT {MODEL_COLUMNS} FROM models ORDER BY name"))?
-                    .query_map([], model_record)?
-                    .collect::<rusqlite::Result<Vec<_>>>()?,
+            rows(
+                c,
+                &format!("SELECT {MODEL_COLUMNS} FROM models ORDER BY name"),
+                [],
+                model_record,
             )
         })
     }
@@ -1058,21 +1082,23 @@ impl Store for SqliteStore {
 
     fn user(&self, name: &str) -> Result<Option<User>> {
         self.read(|c| {
-            Ok(c.prepare_cached(
+            row(
+                c,
                 "SELECT name, role, password_hash, created_ms FROM users WHERE name = ?1",
-            )?
-            .query_row(params![name], user_record)
-            .optional()?)
+                params![name],
+                user_record,
+            )
         })
     }
 
     fn users(&self) -> Result<Vec<User>> {
         self.read(|c| {
-            Ok(c.prepare_cached(
+            rows(
+                c,
                 "SELECT name, role, password_hash, created_ms FROM users ORDER BY name",
-            )?
-            .query_map([], user_record)?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+                [],
+                user_record,
+            )
         })
     }
 
@@ -1147,21 +1173,23 @@ impl Store for SqliteStore {
 
     fn token(&self, token_hash: &str) -> Result<Option<ApiToken>> {
         self.read(|c| {
-            Ok(c.prepare_cached(
+            row(
+                c,
                 "SELECT id, name, role, created_by, created_ms FROM api_tokens WHERE token_hash = ?1",
-            )?
-            .query_row(params![token_hash], token_record)
-            .optional()?)
+                params![token_hash],
+                token_record,
+            )
         })
     }
 
     fn tokens(&self) -> Result<Vec<ApiToken>> {
         self.read(|c| {
-            Ok(c.prepare_cached(
+            rows(
+                c,
                 "SELECT id, name, role, created_by, created_ms FROM api_tokens ORDER BY id",
-            )?
-            .query_map([], token_record)?
-            .collect::<rusqlite::Result<Vec<_>>>()?)
+                [],
+                token_record,
+            )
         })
     }
 
