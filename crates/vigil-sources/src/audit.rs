@@ -14,7 +14,7 @@ use vigil_event::{
 use crate::directory::{self, DirectoryView, Target};
 use crate::lenient::{
     extract_addresses, json_or_string, name_values, normalise_operation, normalise_user,
-    old_values, parse_bool, parse_client_ip, value_text, Int, Text,
+    object_fields, old_values, parse_bool, parse_client_ip, value_text, Int, Text,
 };
 use crate::FieldError;
 
@@ -173,16 +173,11 @@ pub fn parse_shared(
     let user_agent = boxed(&rec.user_agent)
         .or_else(|| find_value(&extended, "UserAgent").map(|s| s.trim().into()))
         .filter(|s| !s.is_empty());
-    let outcome = match text(&rec.result_status).map(|s| s.trim().to_ascii_lowercase()) {
-        Some(s)
-            if matches!(
-                s.as_str(),
-                "success" | "succeeded" | "true" | "partiallysucceeded"
-            ) =>
-        {
+    let outcome = match text(&rec.result_status).map(str::trim) {
+        Some(s) if one_of(s, &["success", "succeeded", "true", "partiallysucceeded"]) => {
             Outcome::Success
         }
-        Some(s) if matches!(s.as_str(), "failed" | "failure" | "false") => Outcome::Failure,
+        Some(s) if one_of(s, &["failed", "failure", "false"]) => Outcome::Failure,
         _ => Outcome::Unknown,
     };
     let mut event = Event {
@@ -211,35 +206,50 @@ pub fn parse_shared(
     Ok(event)
 }
 
+/// Whether `s` is one of `names` (lower case), ignoring ASCII case.
+fn one_of(s: &str, names: &[&str]) -> bool {
+    names.iter().any(|n| n.eq_ignore_ascii_case(s))
+}
+
+/// Operation names this parser types, longest first; anything longer is generic.
+const LONGEST_TYPED_OPERATION: usize = "passwordlogoninitialauthusingpassword".len();
+
 fn classify(rec: &AuditRecord, event: &mut Event, extended: &[NameValue]) -> EventKind {
-    let op = event.operation.to_ascii_lowercase();
-    match op.as_str() {
+    // Lower-cased on the stack: this runs for every audit record.
+    let mut buf = [0u8; LONGEST_TYPED_OPERATION];
+    let name = event.operation.as_bytes();
+    let op = match buf.get_mut(..name.len()) {
+        Some(lower) => {
+            lower.copy_from_slice(name);
+            lower.make_ascii_lowercase();
+            std::str::from_utf8(lower).unwrap_or("")
+        }
+        None => "",
+    };
+    match op {
         "userloggedin" | "userloginfailed" | "passwordlogoninitialauthusingpassword" => {
-            sign_in(rec, event, extended, &op)
+            sign_in(rec, event, extended, op)
         }
         "new-inboxrule" | "set-inboxrule" | "remove-inboxrule" | "enable-inboxrule"
-        | "disable-inboxrule" | "updateinboxrules" => inbox_rule(rec, event, &op),
+        | "disable-inboxrule" | "updateinboxrules" => inbox_rule(rec, event, op),
         "set-mailbox" => mailbox_forwarding(rec).unwrap_or(EventKind::Generic),
         "new-transportrule" | "set-transportrule" => transport_rule(rec),
         "send" | "sendas" | "sendonbehalf" => {
-            let item = json_or_string(rec.item);
-            let item_field = |name: &str| {
-                item.as_ref()
-                    .and_then(|v| v.as_object())
-                    .and_then(|o| crate::lenient::get_ci(o, name))
-                    .map(value_text)
-                    .filter(|s| !s.is_empty())
-                    .map(Into::into)
+            let [subject, message_id] = object_fields(rec.item, ["Subject", "InternetMessageId"]);
+            let item_field = |field: Option<Text>| {
+                field
+                    .filter(|t| !t.as_str().is_empty())
+                    .map(|t| t.as_str().into())
             };
             EventKind::MailSend(MailSend {
-                mode: match op.as_str() {
+                mode: match op {
                     "send" => SendMode::Send,
                     "sendas" => SendMode::SendAs,
                     _ => SendMode::SendOnBehalf,
                 },
                 mailbox: text(&rec.mailbox_owner).and_then(normalise_user),
-                subject: item_field("Subject"),
-                internet_message_id: item_field("InternetMessageId"),
+                subject: item_field(subject),
+                internet_message_id: item_field(message_id),
                 client_app_id: boxed(&rec.client_app_id),
             })
         }
@@ -278,7 +288,7 @@ fn classify(rec: &AuditRecord, event: &mut Event, extended: &[NameValue]) -> Eve
                 _ => (rec.operation_count.0.unwrap_or(1).max(1) as u64, Vec::new()),
             };
             EventKind::MailDelete(MailDelete {
-                mode: match op.as_str() {
+                mode: match op {
                     "softdelete" => DeleteMode::SoftDelete,
                     "harddelete" => DeleteMode::HardDelete,
                     _ => DeleteMode::MoveToDeletedItems,
@@ -295,7 +305,7 @@ fn classify(rec: &AuditRecord, event: &mut Event, extended: &[NameValue]) -> Eve
         | "filedeleted"
         | "sharingset"
         | "anonymouslinkcreated" => EventKind::FileActivity(FileActivity {
-            operation: match op.as_str() {
+            operation: match op {
                 "fileaccessed" => FileOperation::Accessed,
                 "filedownloaded" => FileOperation::Downloaded,
                 "filesyncdownloadedfull" => FileOperation::SyncDownloadedFull,

@@ -156,6 +156,85 @@ pub fn json_or_string(raw: Option<&RawValue>) -> Option<Value> {
     }
 }
 
+/// Reads the named fields of a JSON object, matching keys as [`get_ci`] does (the exact name
+/// first, otherwise any case), whether the object arrives as itself or as a string holding its
+/// JSON text. Values are read as [`Text`]; `null` and fields that are absent are `None`. Unlike
+/// [`json_or_string`] it builds no `Value` tree: a sign-in's status, location and device detail
+/// are read this way on every record.
+pub fn object_fields<'a, const N: usize>(
+    raw: Option<&'a RawValue>,
+    names: [&str; N],
+) -> [Option<Text<'a>>; N] {
+    let Some(raw) = raw else {
+        return std::array::from_fn(|_| None);
+    };
+    let text = raw.get();
+    if text.starts_with('{') {
+        let mut de = serde_json::Deserializer::from_str(text);
+        if let Ok(fields) = de::DeserializeSeed::deserialize(FieldsSeed { names }, &mut de) {
+            return fields;
+        }
+    } else if text.starts_with('"') {
+        if let Ok(inner) = serde_json::from_str::<String>(text) {
+            let inner = inner.trim();
+            if inner.starts_with('{') {
+                let mut de = serde_json::Deserializer::from_str(inner);
+                if let Ok(fields) = de::DeserializeSeed::deserialize(FieldsSeed { names }, &mut de)
+                {
+                    return fields.map(|f| f.map(|t| Text(Cow::Owned(t.0.into_owned()))));
+                }
+            }
+        }
+    }
+    std::array::from_fn(|_| None)
+}
+
+struct FieldsSeed<'n, const N: usize> {
+    names: [&'n str; N],
+}
+
+impl<'de, const N: usize> de::DeserializeSeed<'de> for FieldsSeed<'_, N> {
+    type Value = [Option<Text<'de>>; N];
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, const N: usize> Visitor<'de> for FieldsSeed<'_, N> {
+    type Value = [Option<Text<'de>>; N];
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields: [Option<Text<'de>>; N] = std::array::from_fn(|_| None);
+        let mut exact = [false; N];
+        // `Text` borrows the key from the input (serde's own `Cow` always copies it).
+        while let Some(key) = map.next_key::<Text<'de>>()? {
+            let key = key.as_str();
+            let exact_at = self.names.iter().position(|n| *n == key);
+            let found = exact_at.or_else(|| {
+                self.names
+                    .iter()
+                    .position(|n| n.eq_ignore_ascii_case(key))
+                    .filter(|&i| !exact[i])
+            });
+            match found {
+                Some(i) => {
+                    fields[i] = map.next_value::<Option<Text<'de>>>()?;
+                    exact[i] |= exact_at.is_some();
+                }
+                None => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(fields)
+    }
+}
+
 /// Renders a JSON scalar as text the way the Name/Value lists mean it.
 pub fn value_text(v: &Value) -> String {
     match v {
@@ -417,6 +496,51 @@ pub fn normalise_operation(op: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn raw(json: &str) -> Box<RawValue> {
+        RawValue::from_string(json.to_owned()).unwrap()
+    }
+
+    fn fields<const N: usize>(json: &str, names: [&str; N]) -> [Option<String>; N] {
+        let r = raw(json);
+        object_fields(Some(&r), names).map(|f| f.map(|t| t.as_str().to_owned()))
+    }
+
+    #[test]
+    fn object_fields_match_like_get_ci() {
+        let json = r#"{"ErrorCode":"1","errorCode":50126,"FAILUREREASON":"Bad","additionalDetails":null,"x":{"a":[1]}}"#;
+        let names = ["errorCode", "failureReason", "additionalDetails", "missing"];
+        assert_eq!(
+            fields(json, names),
+            [Some("50126".into()), Some("Bad".into()), None, None]
+        );
+        // The exact name wins over another case, whichever comes first.
+        assert_eq!(
+            fields(r#"{"browser":"Edge","Browser":"Chrome"}"#, ["browser"]),
+            [Some("Edge".into())]
+        );
+        let value: Value = serde_json::from_str(json).unwrap();
+        let obj = value.as_object().unwrap();
+        assert_eq!(get_ci(obj, "errorCode").unwrap(), &Value::from(50126));
+        assert_eq!(get_ci(obj, "failureReason").unwrap(), &Value::from("Bad"));
+    }
+
+    #[test]
+    fn object_fields_read_an_object_inside_a_string_and_nothing_else() {
+        let json = r#""{\"countryOrRegion\":\"GB\",\"city\":\"London\"}""#;
+        assert_eq!(
+            fields(json, ["countryOrRegion", "city"]),
+            [Some("GB".into()), Some("London".into())]
+        );
+        for other in [r#"[1,2]"#, r#""not json""#, "null", "42", r#"{"broken":"#] {
+            if let Ok(r) = RawValue::from_string(other.to_owned()) {
+                assert!(object_fields(Some(&r), ["broken"])
+                    .iter()
+                    .all(Option::is_none));
+            }
+        }
+        assert!(object_fields::<1>(None, ["a"])[0].is_none());
+    }
 
     #[test]
     fn client_ip_shapes() {

@@ -3,6 +3,7 @@
 //! (Get-MessageTrace | ConvertTo-Json, CSV-to-JSON converters), and Graph's camelCase
 //! messageTrace fields.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -82,26 +83,27 @@ pub fn parse_shared(raw: &str, shared: Option<&Arc<str>>) -> Result<Event, Field
     let trace_or_message = text(&row.message_trace_id)
         .or(text(&row.message_id))
         .ok_or_else(|| FieldError::missing("MessageTraceId"))?;
-    let id = match &recipient {
-        Some(r) => format!("{trace_or_message}:{}", r.address),
-        None => trace_or_message.to_owned(),
+    let id: Box<str> = match &recipient {
+        Some(r) => [trace_or_message, ":", &r.address].concat().into(),
+        None => trace_or_message.into(),
     };
     let status = text(&row.status);
-    let outcome = match status.map(str::to_ascii_lowercase).as_deref() {
-        Some("delivered") | Some("expanded") | Some("resolved") => Outcome::Success,
-        Some("failed") => Outcome::Failure,
+    let is = |s: &str, names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(s));
+    let outcome = match status {
+        Some(s) if is(s, &["delivered", "expanded", "resolved"]) => Outcome::Success,
+        Some(s) if is(s, &["failed"]) => Outcome::Failure,
         _ => Outcome::Unknown,
     };
     let from_ip = text(&row.from_ip).and_then(parse_client_ip);
     Ok(Event {
-        id: id.into(),
+        id,
         alias_ids: Vec::new(),
         linked_to: None,
         time,
         source: Source::MessageTrace,
         format,
-        operation: "MessageTrace".into(),
-        workload: Some("Exchange".into()),
+        operation: Cow::Borrowed("MessageTrace"),
+        workload: Some(Cow::Borrowed("Exchange")),
         outcome,
         user: sender.as_ref().map(|s| s.address.clone()),
         ip: from_ip,

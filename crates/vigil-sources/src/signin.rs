@@ -13,8 +13,8 @@ use vigil_event::{Event, EventKind, Format, Outcome, PrincipalKind, SignIn, Sour
 
 use crate::directory::{self, DirectoryView, Target};
 use crate::lenient::{
-    get_ci, json_or_string, name_values_of, normalise_operation, normalise_user, old_values_of,
-    parse_client_ip, value_text, Bool, Int, Text,
+    get_ci, json_or_string, name_values_of, normalise_operation, normalise_user, object_fields,
+    old_values_of, parse_client_ip, value_text, Bool, Int, Text,
 };
 use crate::{content_id, FieldError};
 
@@ -254,15 +254,12 @@ fn sign_in_from(
     };
     let time = vigil_event::time::parse_timestamp(time_text)
         .map_err(|reason| FieldError::new(time_field, reason))?;
-    let status = json_or_string(rec.status);
-    let status_obj = status.as_ref().and_then(Value::as_object);
-    let status_field = |name: &str| status_obj.and_then(|o| get_ci(o, name));
-    let error_code = status_field("errorCode")
-        .and_then(|v| match v {
-            Value::Number(n) => n.as_i64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        })
+    let [status_error_code, status_failure_reason, status_additional_details] = object_fields(
+        rec.status,
+        ["errorCode", "failureReason", "additionalDetails"],
+    );
+    let error_code = status_error_code
+        .and_then(|t| t.as_str().trim().parse().ok())
         .or(rec.result_type.0)
         .or(env.result_type);
     let category = text(&rec.category).or(text(&rec.table)).or(env.category);
@@ -270,25 +267,9 @@ fn sign_in_from(
         .and_then(sign_in_category)
         .unwrap_or((PrincipalKind::User, None));
     let succeeded = error_code == Some(0);
-    let location = json_or_string(rec.location);
-    let reported_country = location
-        .as_ref()
-        .and_then(Value::as_object)
-        .and_then(|o| get_ci(o, "countryOrRegion"))
-        .map(value_text)
-        .filter(|s| !s.is_empty())
-        .map(Into::into)
-        .or_else(|| boxed(&rec.location_code));
-    let device = json_or_string(rec.device);
-    let device_field = |name: &str| {
-        device
-            .as_ref()
-            .and_then(Value::as_object)
-            .and_then(|o| get_ci(o, name))
-            .map(value_text)
-            .filter(|s| !s.is_empty())
-            .map(Into::into)
-    };
+    let [location_country] = object_fields(rec.location, ["countryOrRegion"]);
+    let reported_country = boxed(&location_country).or_else(|| boxed(&rec.location_code));
+    let [device_os, device_browser] = object_fields(rec.device, ["operatingSystem", "browser"]);
     let user = match principal {
         PrincipalKind::User => text(&rec.upn).and_then(normalise_user),
         _ => text(&rec.service_principal_name)
@@ -303,15 +284,10 @@ fn sign_in_from(
         principal,
         interactive: rec.interactive.0.or(category_interactive),
         error_code,
-        failure_reason: status_field("failureReason")
-            .map(value_text)
-            .filter(|s| !s.is_empty() && s != "Other.")
-            .map(Into::into)
+        failure_reason: boxed(&status_failure_reason)
+            .filter(|s| &**s != "Other.")
             .or_else(|| boxed(&rec.result_description).filter(|_| !succeeded)),
-        additional_details: status_field("additionalDetails")
-            .map(value_text)
-            .filter(|s| !s.is_empty())
-            .map(Into::into),
+        additional_details: boxed(&status_additional_details),
         app_name: boxed(&rec.app_name),
         app_id: boxed(&rec.app_id),
         resource_name: boxed(&rec.resource),
@@ -319,8 +295,8 @@ fn sign_in_from(
         auth_protocol: boxed(&rec.protocol),
         auth_requirement: boxed(&rec.requirement),
         reported_country,
-        device_os: device_field("operatingSystem"),
-        browser: device_field("browser"),
+        device_os: boxed(&device_os),
+        browser: boxed(&device_browser),
         request_type: None,
     };
     Ok(Event {
