@@ -374,9 +374,7 @@ impl Enricher {
     }
 
     fn fill_address(&self, address: &mut MailAddress) {
-        address.domain = self
-            .registrable_domain(&address.address)
-            .map(|d| Box::from(&*d));
+        address.domain = self.registrable_domain(&address.address);
     }
 
     /// Fills [`Event::enrichment`], the `domain` of every [`MailAddress`] in the event's kind and
@@ -463,8 +461,7 @@ impl Enricher {
                     .site_url
                     .as_deref()
                     .or(file.object_url.as_deref())
-                    .and_then(|url| self.registrable_domain(url))
-                    .map(|d| Box::from(&*d));
+                    .and_then(|url| self.registrable_domain(url));
             }
             _ => {}
         }

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
+use smallvec::SmallVec;
 use vigil_event::{Event, EventKind, Source, Timestamp};
 
 use crate::dedup::Deduplicator;
@@ -36,6 +37,13 @@ impl Default for IngestConfig {
             logon_link_tolerance_secs: 10,
         }
     }
+}
+
+/// An event time as integers that order as the time does.
+type TimeKey = (i64, u32);
+
+fn time_key(t: Timestamp) -> TimeKey {
+    (t.timestamp(), t.timestamp_subsec_nanos())
 }
 
 /// Where a sign-in went: still buffered (slot and sequence check) or already released.
@@ -69,7 +77,8 @@ fn request_key(request_id: &str) -> u64 {
 #[derive(Default)]
 struct LogonLinker {
     by_request: FxHashMap<u64, LogonRef>,
-    by_key: FxHashMap<LogonKey, Vec<LogonRef>>,
+    /// Most keys (account, IP, outcome) see one sign-in within the horizon: kept inline.
+    by_key: FxHashMap<LogonKey, SmallVec<[LogonRef; 1]>>,
     inserts_since_prune: usize,
 }
 
@@ -157,7 +166,9 @@ pub struct Ingest<'e> {
     dedup: Deduplicator,
     enrich: &'e (dyn Fn(&mut Event) + Sync),
     linker: LogonLinker,
-    heap: BinaryHeap<Reverse<(Timestamp, u64, usize)>>,
+    /// (event time as seconds and nanoseconds, arrival sequence, slab slot): integers compare
+    /// faster than `DateTime`s, and the heap is sifted for every event.
+    heap: BinaryHeap<Reverse<(TimeKey, u64, usize)>>,
     slab: Vec<Option<(u64, Event)>>,
     free: Vec<usize>,
     seq: u64,
@@ -232,7 +243,8 @@ impl<'e> Ingest<'e> {
             }
         };
         self.linker.insert(&event, slot, self.seq);
-        self.heap.push(Reverse((event.time, self.seq, slot)));
+        self.heap
+            .push(Reverse((time_key(event.time), self.seq, slot)));
         self.slab[slot] = Some((self.seq, event));
         self.release(false, sink);
         if self.linker.inserts_since_prune > 4096 {
@@ -244,7 +256,7 @@ impl<'e> Ingest<'e> {
     }
 
     fn release(&mut self, all: bool, sink: &mut dyn FnMut(Event)) {
-        let watermark = self.newest.map(|n| n - self.window());
+        let watermark = self.newest.map(|n| time_key(n - self.window()));
         while let Some(Reverse((time, _, slot))) = self.heap.peek().copied() {
             let over_capacity = self.heap.len() > self.config.max_buffered_events;
             if !(all || over_capacity || watermark.is_some_and(|w| time <= w)) {

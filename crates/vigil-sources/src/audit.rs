@@ -14,7 +14,8 @@ use vigil_event::{
 use crate::directory::{self, DirectoryView, Target};
 use crate::lenient::{
     extract_addresses, json_or_string, name_values, normalise_operation, normalise_user,
-    object_fields, old_values, parse_bool, parse_client_ip, value_text, Int, Text,
+    old_values, parse_bool, parse_client_ip, scalars_read_as, value_text, FieldNames, Fields, Int,
+    Pairs, Text,
 };
 use crate::FieldError;
 
@@ -56,20 +57,30 @@ struct AuditRecord<'a> {
     actor_ip: Option<Text<'a>>,
     #[serde(borrow, rename = "UserAgent", alias = "useragent")]
     user_agent: Option<Text<'a>>,
-    #[serde(borrow, rename = "ExtendedProperties", alias = "extendedproperties")]
-    extended_properties: Option<&'a RawValue>,
+    #[serde(
+        borrow,
+        rename = "ExtendedProperties",
+        alias = "extendedproperties",
+        default
+    )]
+    extended_properties: Pairs<'a>,
     #[serde(borrow, rename = "ModifiedProperties", alias = "modifiedproperties")]
     modified_properties: Option<&'a RawValue>,
     #[serde(borrow, rename = "Parameters", alias = "parameters")]
     parameters: Option<&'a RawValue>,
-    #[serde(borrow, rename = "OperationProperties", alias = "operationproperties")]
-    operation_properties: Option<&'a RawValue>,
-    #[serde(borrow, rename = "Folders", alias = "folders")]
-    folders: Option<&'a RawValue>,
+    #[serde(
+        borrow,
+        rename = "OperationProperties",
+        alias = "operationproperties",
+        default
+    )]
+    operation_properties: Pairs<'a>,
+    #[serde(rename = "Folders", alias = "folders", default)]
+    folders: FolderItemCount,
     #[serde(borrow, rename = "AffectedItems", alias = "affecteditems")]
     affected_items: Option<&'a RawValue>,
-    #[serde(borrow, rename = "Item", alias = "item")]
-    item: Option<&'a RawValue>,
+    #[serde(borrow, rename = "Item", alias = "item", default)]
+    item: Fields<'a, ItemFields, 2>,
     #[serde(borrow, rename = "Target", alias = "target")]
     target: Option<&'a RawValue>,
     #[serde(borrow, rename = "ErrorNumber", alias = "errornumber")]
@@ -161,7 +172,7 @@ pub fn parse_shared(
         None => return Err(FieldError::missing("Id")),
     };
     let operation = normalise_operation(operation_raw);
-    let extended = name_values(rec.extended_properties);
+    let extended = Extended::of(&rec);
     let ip = [
         &rec.client_ip,
         &rec.client_ip_address,
@@ -171,7 +182,7 @@ pub fn parse_shared(
     .into_iter()
     .find_map(|t| text(t).and_then(parse_client_ip));
     let user_agent = boxed(&rec.user_agent)
-        .or_else(|| find_value(&extended, "UserAgent").map(|s| s.trim().into()))
+        .or_else(|| extended.user_agent.map(|s| s.trim().into()))
         .filter(|s| !s.is_empty());
     let outcome = match text(&rec.result_status).map(str::trim) {
         Some(s) if one_of(s, &["success", "succeeded", "true", "partiallysucceeded"]) => {
@@ -214,7 +225,27 @@ fn one_of(s: &str, names: &[&str]) -> bool {
 /// Operation names this parser types, longest first; anything longer is generic.
 const LONGEST_TYPED_OPERATION: usize = "passwordlogoninitialauthusingpassword".len();
 
-fn classify(rec: &AuditRecord, event: &mut Event, extended: &[NameValue]) -> EventKind {
+/// The ExtendedProperties an audit record's event uses.
+struct Extended<'a> {
+    user_agent: Option<&'a str>,
+    login_error: Option<&'a str>,
+    request_type: Option<&'a str>,
+}
+
+impl<'a> Extended<'a> {
+    fn of(rec: &'a AuditRecord) -> Self {
+        let [user_agent, login_error, request_type] =
+            rec.extended_properties
+                .values(["UserAgent", "LoginError", "RequestType"]);
+        Extended {
+            user_agent,
+            login_error,
+            request_type,
+        }
+    }
+}
+
+fn classify(rec: &AuditRecord, event: &mut Event, extended: &Extended) -> EventKind {
     // Lower-cased on the stack: this runs for every audit record.
     let mut buf = [0u8; LONGEST_TYPED_OPERATION];
     let name = event.operation.as_bytes();
@@ -235,9 +266,10 @@ fn classify(rec: &AuditRecord, event: &mut Event, extended: &[NameValue]) -> Eve
         "set-mailbox" => mailbox_forwarding(rec).unwrap_or(EventKind::Generic),
         "new-transportrule" | "set-transportrule" => transport_rule(rec),
         "send" | "sendas" | "sendonbehalf" => {
-            let [subject, message_id] = object_fields(rec.item, ["Subject", "InternetMessageId"]);
-            let item_field = |field: Option<Text>| {
+            let [subject, message_id] = &rec.item.values;
+            let item_field = |field: &Option<Text>| {
                 field
+                    .as_ref()
                     .filter(|t| !t.as_str().is_empty())
                     .map(|t| t.as_str().into())
             };
@@ -254,20 +286,20 @@ fn classify(rec: &AuditRecord, event: &mut Event, extended: &[NameValue]) -> Eve
             })
         }
         "mailitemsaccessed" => {
-            let props = name_values(rec.operation_properties);
-            let access_type = match find_value(&props, "MailAccessType") {
+            let [access, throttled] = rec
+                .operation_properties
+                .values(["MailAccessType", "IsThrottled"]);
+            let access_type = match access {
                 Some(v) if v.eq_ignore_ascii_case("bind") => MailAccessType::Bind,
                 Some(v) if v.eq_ignore_ascii_case("sync") => MailAccessType::Sync,
                 _ => MailAccessType::Unknown,
             };
-            let item_count = folder_item_count(rec.folders);
+            let item_count = rec.folders.0;
             EventKind::MailItemsAccessed(MailItemsAccessed {
                 access_type,
                 operation_count: rec.operation_count.0.unwrap_or(1).max(1) as u64,
                 item_count,
-                throttled: find_value(&props, "IsThrottled")
-                    .and_then(parse_bool)
-                    .unwrap_or(false),
+                throttled: throttled.and_then(parse_bool).unwrap_or(false),
                 mailbox: text(&rec.mailbox_owner).and_then(normalise_user),
                 app_id: boxed(&rec.app_id).or_else(|| boxed(&rec.client_app_id)),
                 client_info: boxed(&rec.client_info),
@@ -336,39 +368,113 @@ fn classify(rec: &AuditRecord, event: &mut Event, extended: &[NameValue]) -> Eve
     }
 }
 
-/// Messages listed in `Folders`, read without building a `Value` tree when it is a real array.
-fn folder_item_count(raw: Option<&RawValue>) -> u64 {
-    #[derive(Deserialize)]
-    struct Folder {
-        #[serde(
-            rename = "FolderItems",
-            alias = "folderItems",
-            alias = "folderitems",
-            default
-        )]
-        items: Vec<serde::de::IgnoredAny>,
-    }
-    if let Some(r) = raw.filter(|r| r.get().starts_with('[')) {
-        if let Ok(folders) = serde_json::from_str::<Vec<Folder>>(r.get()) {
-            return folders.iter().map(|f| f.items.len() as u64).sum();
-        }
-    }
-    json_or_string(raw)
-        .map(|v| count_folder_items(&v))
-        .unwrap_or(0)
+/// The names an `Item` (a sent message) is read for.
+struct ItemFields;
+
+impl FieldNames<2> for ItemFields {
+    const NAMES: [&'static str; 2] = ["Subject", "InternetMessageId"];
 }
 
-fn count_folder_items(v: &serde_json::Value) -> u64 {
-    let Some(folders) = v.as_array() else {
-        return 0;
-    };
-    folders
-        .iter()
-        .filter_map(|f| f.as_object())
-        .filter_map(|f| crate::lenient::get_ci(f, "FolderItems"))
-        .filter_map(|items| items.as_array())
-        .map(|items| items.len() as u64)
-        .sum()
+/// How many messages `Folders` lists (the `FolderItems` of every folder, keys in any case),
+/// counted in the record's own pass; a list delivered as a string is read too, and any other
+/// shape counts none.
+#[derive(Default)]
+struct FolderItemCount(u64);
+
+impl<'de> Deserialize<'de> for FolderItemCount {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        /// One folder's item count, or zero for anything that is not a folder object.
+        struct Folder(u64);
+        impl<'de> Deserialize<'de> for Folder {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Folder;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a folder")
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Folder, A::Error> {
+                        let mut count = 0;
+                        while let Some(key) = map.next_key::<Text<'de>>()? {
+                            if key.as_str().eq_ignore_ascii_case("FolderItems") {
+                                count = map.next_value::<Count>()?.0;
+                            } else {
+                                map.next_value::<IgnoredAny>()?;
+                            }
+                        }
+                        Ok(Folder(count))
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Folder, A::Error> {
+                        while seq.next_element::<IgnoredAny>()?.is_some() {}
+                        Ok(Folder(0))
+                    }
+                    fn visit_str<E>(self, _: &str) -> Result<Folder, E> {
+                        Ok(Folder(0))
+                    }
+                    scalars_read_as!(Folder, Folder(0));
+                }
+                d.deserialize_any(V)
+            }
+        }
+        /// The length of a list; zero for anything else.
+        struct Count(u64);
+        impl<'de> Deserialize<'de> for Count {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Count;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a list")
+                    }
+                    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
+                        let mut n = 0;
+                        while seq.next_element::<IgnoredAny>()?.is_some() {
+                            n += 1;
+                        }
+                        Ok(Count(n))
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Count, A::Error> {
+                        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                        Ok(Count(0))
+                    }
+                    fn visit_str<E>(self, _: &str) -> Result<Count, E> {
+                        Ok(Count(0))
+                    }
+                    scalars_read_as!(Count, Count(0));
+                }
+                d.deserialize_any(V)
+            }
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = FolderItemCount;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of folders")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FolderItemCount, A::Error> {
+                let mut total = 0;
+                while let Some(folder) = seq.next_element::<Folder>()? {
+                    total += folder.0;
+                }
+                Ok(FolderItemCount(total))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<FolderItemCount, E> {
+                let inner = v.trim();
+                Ok(if inner.starts_with('[') {
+                    serde_json::from_str(inner).unwrap_or_default()
+                } else {
+                    FolderItemCount(0)
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FolderItemCount, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(FolderItemCount(0))
+            }
+            scalars_read_as!(FolderItemCount, FolderItemCount(0));
+        }
+        d.deserialize_any(V)
+    }
 }
 
 fn audit_targets(raw: Option<&RawValue>) -> Vec<Target> {
@@ -394,7 +500,7 @@ fn audit_targets(raw: Option<&RawValue>) -> Vec<Target> {
         .collect()
 }
 
-fn sign_in(rec: &AuditRecord, event: &mut Event, extended: &[NameValue], op: &str) -> EventKind {
+fn sign_in(rec: &AuditRecord, event: &mut Event, extended: &Extended, op: &str) -> EventKind {
     let error_code = [&rec.error_number, &rec.error_code]
         .into_iter()
         .find_map(|t| text(t).and_then(|s| s.trim().parse::<i64>().ok()));
@@ -413,10 +519,9 @@ fn sign_in(rec: &AuditRecord, event: &mut Event, extended: &[NameValue], op: &st
     EventKind::SignIn(SignIn {
         succeeded,
         error_code: error_code.or(Some(0).filter(|_| succeeded)),
-        failure_reason: boxed(&rec.logon_error)
-            .or_else(|| find_value(extended, "LoginError").map(Into::into)),
+        failure_reason: boxed(&rec.logon_error).or_else(|| extended.login_error.map(Into::into)),
         app_id: boxed(&rec.application_id),
-        request_type: find_value(extended, "RequestType").map(Into::into),
+        request_type: extended.request_type.map(Into::into),
         interactive: None,
         ..Default::default()
     })
@@ -424,7 +529,7 @@ fn sign_in(rec: &AuditRecord, event: &mut Event, extended: &[NameValue], op: &st
 
 fn rule_parameters(rec: &AuditRecord) -> Vec<NameValue> {
     let mut params = name_values(rec.parameters);
-    params.extend(name_values(rec.operation_properties));
+    params.extend(rec.operation_properties.to_name_values());
     params
 }
 

@@ -11,6 +11,30 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use vigil_event::{MailAddress, NameValue};
 
+/// The non-string scalar `visit_*` methods of a lenient visitor: each gives `$value` (what an
+/// odd shape reads as) instead of an error, so that a field of an unexpected type never rejects
+/// its record.
+macro_rules! scalars_read_as {
+    ($ty:ty, $value:expr) => {
+        fn visit_unit<E>(self) -> Result<$ty, E> {
+            Ok($value)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<$ty, E> {
+            Ok($value)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<$ty, E> {
+            Ok($value)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<$ty, E> {
+            Ok($value)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<$ty, E> {
+            Ok($value)
+        }
+    };
+}
+pub(crate) use scalars_read_as;
+
 /// Any scalar read as text. Objects and arrays are kept as their JSON text, so a record with an
 /// unexpected shape in one field is still read rather than rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,74 +180,70 @@ pub fn json_or_string(raw: Option<&RawValue>) -> Option<Value> {
     }
 }
 
-/// Reads the named fields of a JSON object, matching keys as [`get_ci`] does (the exact name
-/// first, otherwise any case), whether the object arrives as itself or as a string holding its
-/// JSON text. Values are read as [`Text`]; `null` and fields that are absent are `None`. Unlike
-/// [`json_or_string`] it builds no `Value` tree: a sign-in's status, location and device detail
-/// are read this way on every record.
-pub fn object_fields<'a, const N: usize>(
-    raw: Option<&'a RawValue>,
-    names: [&str; N],
-) -> [Option<Text<'a>>; N] {
-    let Some(raw) = raw else {
-        return std::array::from_fn(|_| None);
-    };
-    let text = raw.get();
-    if text.starts_with('{') {
-        let mut de = serde_json::Deserializer::from_str(text);
-        if let Ok(fields) = de::DeserializeSeed::deserialize(FieldsSeed { names }, &mut de) {
-            return fields;
-        }
-    } else if text.starts_with('"') {
-        if let Ok(inner) = serde_json::from_str::<String>(text) {
-            let inner = inner.trim();
-            if inner.starts_with('{') {
-                let mut de = serde_json::Deserializer::from_str(inner);
-                if let Ok(fields) = de::DeserializeSeed::deserialize(FieldsSeed { names }, &mut de)
-                {
-                    return fields.map(|f| f.map(|t| Text(Cow::Owned(t.0.into_owned()))));
-                }
-            }
+/// The names a [`Fields`] reads, in the order of its values.
+pub trait FieldNames<const N: usize> {
+    const NAMES: [&'static str; N];
+}
+
+/// The named fields of a JSON object (a sign-in's `status`, a message's `Item`), read in the
+/// record's own pass rather than kept as raw text and parsed again. Keys match as [`get_ci`]
+/// matches them (the exact name first, otherwise any case); the object may also arrive as a
+/// string holding its JSON text. Values are read as [`Text`]; `null`, absent fields and
+/// anything that is not an object leave them `None`: an odd shape here never rejects the record.
+pub struct Fields<'a, T, const N: usize> {
+    pub values: [Option<Text<'a>>; N],
+    names: std::marker::PhantomData<T>,
+}
+
+impl<T, const N: usize> Default for Fields<'_, T, N> {
+    fn default() -> Self {
+        Fields {
+            values: std::array::from_fn(|_| None),
+            names: std::marker::PhantomData,
         }
     }
-    std::array::from_fn(|_| None)
 }
 
-struct FieldsSeed<'n, const N: usize> {
-    names: [&'n str; N],
-}
-
-impl<'de, const N: usize> de::DeserializeSeed<'de> for FieldsSeed<'_, N> {
-    type Value = [Option<Text<'de>>; N];
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
+impl<'a, T, const N: usize> Fields<'a, T, N> {
+    fn of(values: [Option<Text<'a>>; N]) -> Self {
+        Fields {
+            values,
+            names: std::marker::PhantomData,
+        }
     }
 }
 
-impl<'de, const N: usize> Visitor<'de> for FieldsSeed<'_, N> {
-    type Value = [Option<Text<'de>>; N];
+impl<'de: 'a, 'a, T: FieldNames<N>, const N: usize> Deserialize<'de> for Fields<'a, T, N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(FieldsVisitor::<T, N>(std::marker::PhantomData))
+    }
+}
+
+struct FieldsVisitor<T, const N: usize>(std::marker::PhantomData<T>);
+
+impl<'de, T: FieldNames<N>, const N: usize> Visitor<'de> for FieldsVisitor<T, N> {
+    type Value = Fields<'de, T, N>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("an object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut fields: [Option<Text<'de>>; N] = std::array::from_fn(|_| None);
+        let mut values: [Option<Text<'de>>; N] = std::array::from_fn(|_| None);
         let mut exact = [false; N];
         // `Text` borrows the key from the input (serde's own `Cow` always copies it).
         while let Some(key) = map.next_key::<Text<'de>>()? {
             let key = key.as_str();
-            let exact_at = self.names.iter().position(|n| *n == key);
+            let exact_at = T::NAMES.iter().position(|n| *n == key);
             let found = exact_at.or_else(|| {
-                self.names
+                T::NAMES
                     .iter()
                     .position(|n| n.eq_ignore_ascii_case(key))
                     .filter(|&i| !exact[i])
             });
             match found {
                 Some(i) => {
-                    fields[i] = map.next_value::<Option<Text<'de>>>()?;
+                    values[i] = map.next_value::<Option<Text<'de>>>()?;
                     exact[i] |= exact_at.is_some();
                 }
                 None => {
@@ -231,8 +251,31 @@ impl<'de, const N: usize> Visitor<'de> for FieldsSeed<'_, N> {
                 }
             }
         }
-        Ok(fields)
+        Ok(Fields::of(values))
     }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let inner = v.trim();
+        if !inner.starts_with('{') {
+            return Ok(Fields::default());
+        }
+        let mut de = serde_json::Deserializer::from_str(inner);
+        match de.deserialize_map(FieldsVisitor::<T, N>(std::marker::PhantomData)) {
+            Ok(fields) => Ok(Fields::of(
+                fields
+                    .values
+                    .map(|f| f.map(|t| Text(Cow::Owned(t.0.into_owned())))),
+            )),
+            Err(_) => Ok(Fields::default()),
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(Fields::default())
+    }
+
+    scalars_read_as!(Self::Value, Fields::default());
 }
 
 /// Renders a JSON scalar as text the way the Name/Value lists mean it.
@@ -249,8 +292,9 @@ pub fn value_text(v: &Value) -> String {
 pub fn name_values(raw: Option<&RawValue>) -> Vec<NameValue> {
     // Fast path for the common case, a real array: typed, no intermediate `Value` tree.
     if let Some(r) = raw.filter(|r| r.get().starts_with('[')) {
-        if let Ok(pairs) = serde_json::from_str::<Vec<FastPair>>(r.get()) {
+        if let Ok(pairs) = serde_json::from_str::<Pairs>(r.get()) {
             return pairs
+                .0
                 .into_iter()
                 .filter_map(FastPair::into_name_value)
                 .collect();
@@ -262,13 +306,14 @@ pub fn name_values(raw: Option<&RawValue>) -> Vec<NameValue> {
     }
 }
 
-/// One `{"Name":..,"Value":..}` element read directly (keys in any case), for [`name_values`].
-struct FastPair {
-    name: Option<String>,
-    value: Option<String>,
+/// One `{"Name":..,"Value":..}` element read directly (keys in any case), borrowing its text
+/// from the input where it can, for [`name_values`] and [`pair_values`].
+struct FastPair<'a> {
+    name: Option<Cow<'a, str>>,
+    value: Option<Cow<'a, str>>,
 }
 
-impl FastPair {
+impl FastPair<'_> {
     fn into_name_value(self) -> Option<NameValue> {
         Some(NameValue {
             name: self.name?.into(),
@@ -277,79 +322,202 @@ impl FastPair {
     }
 }
 
-impl<'de> Deserialize<'de> for FastPair {
+/// Reads one Name/Value object: Exchange's Name/Value, Graph's key/value and
+/// displayName/newValue, keys in any case.
+fn read_pair<'de, A: MapAccess<'de>>(mut map: A) -> Result<FastPair<'de>, A::Error> {
+    let mut pair = FastPair {
+        name: None,
+        value: None,
+    };
+    // `Text` borrows the key (serde's own `Cow` always copies it).
+    while let Some(key) = map.next_key::<Text<'de>>()? {
+        let key = key.as_str();
+        if key.eq_ignore_ascii_case("name")
+            || key.eq_ignore_ascii_case("key")
+            || key.eq_ignore_ascii_case("displayName")
+        {
+            pair.name = Some(map.next_value::<ValueText>()?.0);
+        } else if key.eq_ignore_ascii_case("value") || key.eq_ignore_ascii_case("newValue") {
+            pair.value = Some(map.next_value::<ValueText>()?.0);
+        } else {
+            map.next_value::<de::IgnoredAny>()?;
+        }
+    }
+    Ok(pair)
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for FastPair<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = FastPair;
+            type Value = FastPair<'de>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a Name/Value object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FastPair, A::Error> {
-                let mut pair = FastPair {
-                    name: None,
-                    value: None,
-                };
-                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-                    if key.eq_ignore_ascii_case("name")
-                        || key.eq_ignore_ascii_case("key")
-                        || key.eq_ignore_ascii_case("displayName")
-                    {
-                        pair.name = Some(map.next_value::<ValueText>()?.0);
-                    } else if key.eq_ignore_ascii_case("value")
-                        || key.eq_ignore_ascii_case("newValue")
-                    {
-                        pair.value = Some(map.next_value::<ValueText>()?.0);
-                    } else {
-                        map.next_value::<de::IgnoredAny>()?;
-                    }
-                }
-                Ok(pair)
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<FastPair<'de>, A::Error> {
+                read_pair(map)
             }
         }
         d.deserialize_map(V)
     }
 }
 
-/// Any JSON value as [`value_text`] renders it, read without building a `Value` for scalars.
-struct ValueText(String);
+/// A Name/Value list (`OperationProperties`, `ExtendedProperties`) read in the record's own
+/// pass, borrowing its text from the input where it can: the same pairs [`name_values`]
+/// finds, for the few a typed event needs from every record. An array, or a string holding
+/// one; anything else is an empty list, and elements that are not objects are skipped.
+#[derive(Default)]
+pub struct Pairs<'a>(Vec<FastPair<'a>>);
 
-impl<'de> Deserialize<'de> for ValueText {
+impl<'a> Pairs<'a> {
+    /// Every pair, owned.
+    pub fn to_name_values(&self) -> Vec<NameValue> {
+        self.0
+            .iter()
+            .filter_map(|p| {
+                Some(NameValue {
+                    name: p.name.as_deref()?.into(),
+                    value: p.value.as_deref().unwrap_or("").into(),
+                })
+            })
+            .collect()
+    }
+
+    /// The value of the first pair of each name (names in any case); a pair without a value
+    /// has the empty value.
+    pub fn values<const N: usize>(&self, names: [&str; N]) -> [Option<&str>; N] {
+        let mut found: [Option<&str>; N] = [None; N];
+        for pair in &self.0 {
+            let Some(name) = pair.name.as_deref() else {
+                continue;
+            };
+            if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(name)) {
+                found[i].get_or_insert(pair.value.as_deref().unwrap_or(""));
+            }
+        }
+        found
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = ValueText;
+            type Value = Pairs<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a Name/Value list")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Pairs<'de>, A::Error> {
+                let mut pairs = Vec::new();
+                while let Some(element) = seq.next_element::<MaybePair<'de>>()? {
+                    pairs.extend(element.0.filter(|p| p.name.is_some()));
+                }
+                Ok(Pairs(pairs))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Pairs<'de>, E> {
+                let inner = v.trim();
+                if !inner.starts_with('[') {
+                    return Ok(Pairs::default());
+                }
+                let owned = |c: Option<Cow<str>>| c.map(|c| Cow::Owned(c.into_owned()));
+                Ok(serde_json::from_str::<Pairs>(inner)
+                    .map(|pairs| {
+                        Pairs(
+                            pairs
+                                .0
+                                .into_iter()
+                                .map(|p| FastPair {
+                                    name: owned(p.name),
+                                    value: owned(p.value),
+                                })
+                                .collect(),
+                        )
+                    })
+                    .unwrap_or_default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs<'de>, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Pairs::default())
+            }
+            scalars_read_as!(Pairs<'de>, Pairs::default());
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A list element that is a Name/Value object, or anything else (`None`).
+struct MaybePair<'a>(Option<FastPair<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for MaybePair<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MaybePair<'de>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("any JSON value")
             }
-            fn visit_str<E>(self, v: &str) -> Result<ValueText, E> {
-                Ok(ValueText(v.to_owned()))
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MaybePair<'de>, A::Error> {
+                read_pair(map).map(|p| MaybePair(Some(p)))
             }
-            fn visit_string<E>(self, v: String) -> Result<ValueText, E> {
-                Ok(ValueText(v))
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MaybePair<'de>, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(MaybePair(None))
             }
-            fn visit_i64<E>(self, v: i64) -> Result<ValueText, E> {
-                Ok(ValueText(v.to_string()))
+            fn visit_str<E>(self, _: &str) -> Result<MaybePair<'de>, E> {
+                Ok(MaybePair(None))
             }
-            fn visit_u64<E>(self, v: u64) -> Result<ValueText, E> {
-                Ok(ValueText(v.to_string()))
+            scalars_read_as!(MaybePair<'de>, MaybePair(None));
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Any JSON value as [`value_text`] renders it, read without building a `Value` for scalars and
+/// borrowing strings without escapes.
+struct ValueText<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for ValueText<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ValueText<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
             }
-            fn visit_f64<E>(self, v: f64) -> Result<ValueText, E> {
-                Ok(ValueText(Value::from(v).to_string()))
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<ValueText<'de>, E> {
+                Ok(ValueText(Cow::Borrowed(v)))
             }
-            fn visit_bool<E>(self, v: bool) -> Result<ValueText, E> {
-                Ok(ValueText(v.to_string()))
+            fn visit_str<E>(self, v: &str) -> Result<ValueText<'de>, E> {
+                Ok(ValueText(Cow::Owned(v.to_owned())))
             }
-            fn visit_unit<E>(self) -> Result<ValueText, E> {
-                Ok(ValueText(String::new()))
+            fn visit_string<E>(self, v: String) -> Result<ValueText<'de>, E> {
+                Ok(ValueText(Cow::Owned(v)))
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ValueText, A::Error> {
+            fn visit_i64<E>(self, v: i64) -> Result<ValueText<'de>, E> {
+                Ok(ValueText(Cow::Owned(v.to_string())))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<ValueText<'de>, E> {
+                Ok(ValueText(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<ValueText<'de>, E> {
+                Ok(ValueText(Cow::Owned(Value::from(v).to_string())))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<ValueText<'de>, E> {
+                Ok(ValueText(Cow::Borrowed(if v { "true" } else { "false" })))
+            }
+            fn visit_unit<E>(self) -> Result<ValueText<'de>, E> {
+                Ok(ValueText(Cow::Borrowed("")))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ValueText<'de>, A::Error> {
                 let v = Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(ValueText(v.to_string()))
+                Ok(ValueText(Cow::Owned(v.to_string())))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ValueText, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ValueText<'de>, A::Error> {
                 let v = Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-                Ok(ValueText(v.to_string()))
+                Ok(ValueText(Cow::Owned(v.to_string())))
             }
         }
         d.deserialize_any(V)
@@ -496,27 +664,37 @@ pub fn normalise_operation(op: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vigil_event::find_value;
 
-    fn raw(json: &str) -> Box<RawValue> {
-        RawValue::from_string(json.to_owned()).unwrap()
+    struct StatusNames;
+    impl FieldNames<4> for StatusNames {
+        const NAMES: [&'static str; 4] =
+            ["errorCode", "failureReason", "additionalDetails", "missing"];
+    }
+    struct BrowserName;
+    impl FieldNames<1> for BrowserName {
+        const NAMES: [&'static str; 1] = ["browser"];
     }
 
-    fn fields<const N: usize>(json: &str, names: [&str; N]) -> [Option<String>; N] {
-        let r = raw(json);
-        object_fields(Some(&r), names).map(|f| f.map(|t| t.as_str().to_owned()))
+    fn fields<T: FieldNames<N>, const N: usize>(json: &str) -> [Option<String>; N] {
+        let f: Fields<T, N> = serde_json::from_str(json).unwrap();
+        f.values.map(|v| v.map(|t| t.as_str().to_owned()))
     }
 
     #[test]
-    fn object_fields_match_like_get_ci() {
+    fn fields_match_like_get_ci() {
         let json = r#"{"ErrorCode":"1","errorCode":50126,"FAILUREREASON":"Bad","additionalDetails":null,"x":{"a":[1]}}"#;
-        let names = ["errorCode", "failureReason", "additionalDetails", "missing"];
         assert_eq!(
-            fields(json, names),
+            fields::<StatusNames, 4>(json),
             [Some("50126".into()), Some("Bad".into()), None, None]
         );
         // The exact name wins over another case, whichever comes first.
         assert_eq!(
-            fields(r#"{"browser":"Edge","Browser":"Chrome"}"#, ["browser"]),
+            fields::<BrowserName, 1>(r#"{"browser":"Edge","Browser":"Chrome"}"#),
+            [Some("Edge".into())]
+        );
+        assert_eq!(
+            fields::<BrowserName, 1>(r#"{"Browser":"Chrome","browser":"Edge"}"#),
             [Some("Edge".into())]
         );
         let value: Value = serde_json::from_str(json).unwrap();
@@ -526,20 +704,38 @@ mod tests {
     }
 
     #[test]
-    fn object_fields_read_an_object_inside_a_string_and_nothing_else() {
-        let json = r#""{\"countryOrRegion\":\"GB\",\"city\":\"London\"}""#;
-        assert_eq!(
-            fields(json, ["countryOrRegion", "city"]),
-            [Some("GB".into()), Some("London".into())]
-        );
-        for other in [r#"[1,2]"#, r#""not json""#, "null", "42", r#"{"broken":"#] {
-            if let Ok(r) = RawValue::from_string(other.to_owned()) {
-                assert!(object_fields(Some(&r), ["broken"])
-                    .iter()
-                    .all(Option::is_none));
-            }
+    fn fields_read_an_object_inside_a_string_and_nothing_else() {
+        let json = r#""{\"browser\":\"Edge 98\",\"city\":\"London\"}""#;
+        assert_eq!(fields::<BrowserName, 1>(json), [Some("Edge 98".into())]);
+        for other in [
+            r#"[1,2]"#,
+            r#""not json""#,
+            r#""{broken""#,
+            "null",
+            "42",
+            "true",
+        ] {
+            assert_eq!(fields::<BrowserName, 1>(other), [None], "{other}");
         }
-        assert!(object_fields::<1>(None, ["a"])[0].is_none());
+    }
+
+    #[test]
+    fn pairs_read_what_name_values_reads() {
+        for text in [
+            r#"[{"Name":"MailAccessType","Value":"Bind"},{"name":"IsThrottled","value":false},7,{"Value":"no name"}]"#,
+            r#""[{\"Name\":\"MailAccessType\",\"Value\":\"Bind\"}]""#,
+            r#"{"Name":"MailAccessType","Value":"Bind"}"#,
+            r#""plain text""#,
+            "null",
+        ] {
+            let pairs: Pairs = serde_json::from_str(text).unwrap();
+            let raw = RawValue::from_string(text.to_owned()).unwrap();
+            let general = name_values(Some(&raw));
+            assert_eq!(pairs.to_name_values(), general, "{text}");
+            let [access, throttled] = pairs.values(["mailaccesstype", "ISTHROTTLED"]);
+            assert_eq!(access, find_value(&general, "MailAccessType"), "{text}");
+            assert_eq!(throttled, find_value(&general, "IsThrottled"), "{text}");
+        }
     }
 
     #[test]

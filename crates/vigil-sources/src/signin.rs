@@ -13,8 +13,8 @@ use vigil_event::{Event, EventKind, Format, Outcome, PrincipalKind, SignIn, Sour
 
 use crate::directory::{self, DirectoryView, Target};
 use crate::lenient::{
-    get_ci, json_or_string, name_values_of, normalise_operation, normalise_user, object_fields,
-    old_values_of, parse_client_ip, value_text, Bool, Int, Text,
+    get_ci, json_or_string, name_values_of, normalise_operation, normalise_user, old_values_of,
+    parse_client_ip, value_text, Bool, FieldNames, Fields, Int, Text,
 };
 use crate::{content_id, FieldError};
 
@@ -115,8 +115,8 @@ struct SignInRecord<'a> {
         alias = "isinteractive"
     )]
     interactive: Bool,
-    #[serde(borrow, rename = "status", alias = "Status")]
-    status: Option<&'a RawValue>,
+    #[serde(borrow, rename = "status", alias = "Status", default)]
+    status: Fields<'a, StatusFields, 3>,
     #[serde(rename = "ResultType", default, alias = "resulttype")]
     result_type: Int,
     #[serde(borrow, rename = "ResultDescription", alias = "resultdescription")]
@@ -125,22 +125,45 @@ struct SignInRecord<'a> {
         borrow,
         rename = "location",
         alias = "LocationDetails",
-        alias = "locationdetails"
+        alias = "locationdetails",
+        default
     )]
-    location: Option<&'a RawValue>,
+    location: Fields<'a, LocationFields, 1>,
     #[serde(borrow, rename = "Location")]
     location_code: Option<Text<'a>>,
     #[serde(
         borrow,
         rename = "deviceDetail",
         alias = "DeviceDetail",
-        alias = "devicedetail"
+        alias = "devicedetail",
+        default
     )]
-    device: Option<&'a RawValue>,
+    device: Fields<'a, DeviceFields, 2>,
     #[serde(borrow, rename = "Category", alias = "category")]
     category: Option<Text<'a>>,
     #[serde(borrow, rename = "Type", alias = "type")]
     table: Option<Text<'a>>,
+}
+
+/// What a sign-in's `status` is read for.
+struct StatusFields;
+
+impl FieldNames<3> for StatusFields {
+    const NAMES: [&'static str; 3] = ["errorCode", "failureReason", "additionalDetails"];
+}
+
+/// What a sign-in's `location` is read for.
+struct LocationFields;
+
+impl FieldNames<1> for LocationFields {
+    const NAMES: [&'static str; 1] = ["countryOrRegion"];
+}
+
+/// What a sign-in's `deviceDetail` is read for.
+struct DeviceFields;
+
+impl FieldNames<2> for DeviceFields {
+    const NAMES: [&'static str; 2] = ["operatingSystem", "browser"];
 }
 
 /// The Azure Monitor diagnostic-settings envelope; `properties` holds the Graph-shaped record.
@@ -254,11 +277,9 @@ fn sign_in_from(
     };
     let time = vigil_event::time::parse_timestamp(time_text)
         .map_err(|reason| FieldError::new(time_field, reason))?;
-    let [status_error_code, status_failure_reason, status_additional_details] = object_fields(
-        rec.status,
-        ["errorCode", "failureReason", "additionalDetails"],
-    );
+    let [status_error_code, status_failure_reason, status_additional_details] = &rec.status.values;
     let error_code = status_error_code
+        .as_ref()
         .and_then(|t| t.as_str().trim().parse().ok())
         .or(rec.result_type.0)
         .or(env.result_type);
@@ -267,9 +288,9 @@ fn sign_in_from(
         .and_then(sign_in_category)
         .unwrap_or((PrincipalKind::User, None));
     let succeeded = error_code == Some(0);
-    let [location_country] = object_fields(rec.location, ["countryOrRegion"]);
-    let reported_country = boxed(&location_country).or_else(|| boxed(&rec.location_code));
-    let [device_os, device_browser] = object_fields(rec.device, ["operatingSystem", "browser"]);
+    let [location_country] = &rec.location.values;
+    let reported_country = boxed(location_country).or_else(|| boxed(&rec.location_code));
+    let [device_os, device_browser] = &rec.device.values;
     let user = match principal {
         PrincipalKind::User => text(&rec.upn).and_then(normalise_user),
         _ => text(&rec.service_principal_name)
@@ -284,10 +305,10 @@ fn sign_in_from(
         principal,
         interactive: rec.interactive.0.or(category_interactive),
         error_code,
-        failure_reason: boxed(&status_failure_reason)
+        failure_reason: boxed(status_failure_reason)
             .filter(|s| &**s != "Other.")
             .or_else(|| boxed(&rec.result_description).filter(|_| !succeeded)),
-        additional_details: boxed(&status_additional_details),
+        additional_details: boxed(status_additional_details),
         app_name: boxed(&rec.app_name),
         app_id: boxed(&rec.app_id),
         resource_name: boxed(&rec.resource),
@@ -295,8 +316,8 @@ fn sign_in_from(
         auth_protocol: boxed(&rec.protocol),
         auth_requirement: boxed(&rec.requirement),
         reported_country,
-        device_os: boxed(&device_os),
-        browser: boxed(&device_browser),
+        device_os: boxed(device_os),
+        browser: boxed(device_browser),
         request_type: None,
     };
     Ok(Event {
