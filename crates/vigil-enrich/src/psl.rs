@@ -72,34 +72,39 @@ pub(crate) fn embedded_list() -> Arc<List> {
 }
 
 /// Finds the host in an e-mail address, URL or bare host name. Returns `None` for IP literals.
+///
+/// Runs for every event with an account and for every address in a message, so it searches
+/// bytes: every delimiter it looks for is ASCII, so a byte position is a character boundary.
 pub(crate) fn extract_host(input: &str) -> Option<&str> {
     let s = input
         .trim()
         .trim_matches(|c: char| matches!(c, '<' | '>' | '"' | '\''));
     let s = s.trim();
-    let authority = if let Some(i) = s.find("://") {
+    let position = |text: &str, delimiters: &[u8]| {
+        text.bytes()
+            .position(|b| delimiters.contains(&b))
+            .unwrap_or(text.len())
+    };
+    let scheme_end = memchr::memchr_iter(b':', s.as_bytes())
+        .find(|&i| s.as_bytes().get(i + 1..i + 3) == Some(b"//"));
+    let authority = if let Some(i) = scheme_end {
         let rest = &s[i + 3..];
-        let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
-        let authority = &rest[..end];
+        let authority = &rest[..position(rest, b"/?#\\")];
         // Strip user information (`user:password@`).
-        match authority.rfind('@') {
+        match memchr::memrchr(b'@', authority.as_bytes()) {
             Some(at) => &authority[at + 1..],
             None => authority,
         }
-    } else if let Some(at) = s.rfind('@') {
+    } else if let Some(at) = memchr::memrchr(b'@', s.as_bytes()) {
         let host = &s[at + 1..];
-        let end = host
-            .find(['/', '?', '#', '>', ';', ','])
-            .unwrap_or(host.len());
-        &host[..end]
+        &host[..position(host, b"/?#>;,")]
     } else {
-        let end = s.find(['/', '?', '#', '\\']).unwrap_or(s.len());
-        &s[..end]
+        &s[..position(s, b"/?#\\")]
     };
     if authority.starts_with('[') {
         return None; // [IPv6] literal
     }
-    let host = match authority.find(':') {
+    let host = match memchr::memchr(b':', authority.as_bytes()) {
         Some(colon) => {
             let port = &authority[colon + 1..];
             if port.bytes().all(|b| b.is_ascii_digit()) {

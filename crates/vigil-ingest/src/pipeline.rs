@@ -169,7 +169,7 @@ pub struct Ingest<'e> {
     /// (event time as seconds and nanoseconds, arrival sequence, slab slot): integers compare
     /// faster than `DateTime`s, and the heap is sifted for every event.
     heap: BinaryHeap<Reverse<(TimeKey, u64, usize)>>,
-    slab: Vec<Option<(u64, Event)>>,
+    slab: Vec<Option<(u64, Box<Event>)>>,
     free: Vec<usize>,
     seq: u64,
     newest: Option<Timestamp>,
@@ -203,7 +203,13 @@ impl<'e> Ingest<'e> {
     }
 
     /// Takes one parsed event.
-    pub fn push(&mut self, mut event: Event, sink: &mut dyn FnMut(Event)) {
+    pub fn push(&mut self, event: Event, sink: &mut dyn FnMut(Event)) {
+        self.push_boxed(Box::new(event), sink);
+    }
+
+    /// [`Ingest::push`] for an event that is already boxed, as the file readers give them: it
+    /// stays in its box until it is released.
+    pub fn push_boxed(&mut self, mut event: Box<Event>, sink: &mut dyn FnMut(Event)) {
         self.stats.record_read(&event);
         let t = event.time.timestamp();
         if !self.dedup.first_sighting(event.source, &event.id, t) {
@@ -216,7 +222,7 @@ impl<'e> Ingest<'e> {
             if let Some(Some((seq, kept))) = self.slab.get_mut(r.slot) {
                 if *seq == r.seq {
                     self.stats.summary.logons_linked += 1;
-                    merge_logon(kept, event);
+                    merge_logon(kept, *event);
                     return;
                 }
             }
@@ -270,9 +276,9 @@ impl<'e> Ingest<'e> {
         }
     }
 
-    fn emit(&mut self, event: Event, sink: &mut dyn FnMut(Event)) {
+    fn emit(&mut self, event: Box<Event>, sink: &mut dyn FnMut(Event)) {
         self.stats.record_emitted(&event);
-        sink(event);
+        sink(*event);
     }
 
     /// Releases everything still buffered.

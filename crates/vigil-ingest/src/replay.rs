@@ -66,7 +66,7 @@ const DEDUP_FILE: &str = "dedup.bin";
 
 struct Head {
     reader: FileReader,
-    next: Event,
+    next: Box<Event>,
 }
 
 /// Reads `files`, feeding every event, deduplicated, enriched and in event-time order, to
@@ -134,8 +134,8 @@ pub fn replay(
     let advance = |reader: &mut FileReader,
                    ingest: &mut Ingest,
                    failure: &mut Option<ReplayError>|
-     -> Option<Event> {
-        for item in reader.by_ref() {
+     -> Option<Box<Event>> {
+        while let Some(item) = reader.next_boxed() {
             match item {
                 Ok(e) => return Some(e),
                 Err(err) => {
@@ -202,7 +202,7 @@ pub fn replay(
                 None => continue,
             },
         };
-        ingest.push(event, sink);
+        ingest.push_boxed(event, sink);
         handled += 1;
         if handled.is_multiple_of(4096) {
             progress.advance(
