@@ -591,9 +591,6 @@ pub fn parse_client_ip(text: &str) -> Option<IpAddr> {
     if s.is_empty() || s == "-" || s.eq_ignore_ascii_case("<null>") {
         return None;
     }
-    if let Ok(ip) = s.parse::<IpAddr>() {
-        return Some(canonical_ip(ip));
-    }
     if let Some(rest) = s.strip_prefix('[') {
         let end = rest.find(']')?;
         let after = &rest[end + 1..];
@@ -602,13 +599,22 @@ pub fn parse_client_ip(text: &str) -> Option<IpAddr> {
         }
         return rest[..end].parse::<IpAddr>().ok().map(canonical_ip);
     }
-    // IPv4 with a port: exactly one colon.
-    if let Some((host, port)) = s.rsplit_once(':') {
-        if !host.contains(':') && port.parse::<u16>().is_ok() {
-            return host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4);
+    // The number of colons says which form it can be, so that the audit log's usual
+    // `1.2.3.4:50000` is parsed once rather than tried as IPv4, then IPv6, then split.
+    let first_colon = memchr::memchr(b':', s.as_bytes());
+    match first_colon {
+        // IPv4 (or nothing).
+        None => s.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4),
+        // IPv4 with a port: exactly one colon (an IPv6 address has at least two).
+        Some(i) if memchr::memrchr(b':', s.as_bytes()) == Some(i) => {
+            let (host, port) = (&s[..i], &s[i + 1..]);
+            if port.parse::<u16>().is_err() {
+                return None;
+            }
+            host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
         }
+        Some(_) => s.parse::<IpAddr>().ok().map(canonical_ip),
     }
-    None
 }
 
 /// IPv4-mapped IPv6 addresses are the IPv4 address.
@@ -735,6 +741,47 @@ mod tests {
             let [access, throttled] = pairs.values(["mailaccesstype", "ISTHROTTLED"]);
             assert_eq!(access, find_value(&general, "MailAccessType"), "{text}");
             assert_eq!(throttled, find_value(&general, "IsThrottled"), "{text}");
+        }
+    }
+
+    /// The reading before it was made to count colons first, kept as the reference.
+    fn parse_client_ip_reference(text: &str) -> Option<IpAddr> {
+        let s = text.trim();
+        if s.is_empty() || s == "-" || s.eq_ignore_ascii_case("<null>") {
+            return None;
+        }
+        if let Ok(ip) = s.parse::<IpAddr>() {
+            return Some(canonical_ip(ip));
+        }
+        if let Some(rest) = s.strip_prefix('[') {
+            let end = rest.find(']')?;
+            let after = &rest[end + 1..];
+            if !(after.is_empty() || after.starts_with(':')) {
+                return None;
+            }
+            return rest[..end].parse::<IpAddr>().ok().map(canonical_ip);
+        }
+        if let Some((host, port)) = s.rsplit_once(':') {
+            if !host.contains(':') && port.parse::<u16>().is_ok() {
+                return host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4);
+            }
+        }
+        None
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn client_ip_reads_as_the_reference_does(text in "[0-9a-f.:\\[\\] f]{0,24}") {
+            proptest::prop_assert_eq!(parse_client_ip(&text), parse_client_ip_reference(&text));
+        }
+
+        #[test]
+        fn client_ip_reads_real_addresses_with_ports(a: [u8; 4], v6: [u16; 8], port: u16) {
+            let v4 = std::net::Ipv4Addr::from(a).to_string();
+            let v6 = std::net::Ipv6Addr::from(v6).to_string();
+            for text in [v4.clone(), format!("{v4}:{port}"), v6.clone(), format!("[{v6}]:{port}"), format!("::ffff:{v4}")] {
+                proptest::prop_assert_eq!(parse_client_ip(&text), parse_client_ip_reference(&text), "{}", text);
+            }
         }
     }
 
