@@ -1,47 +1,35 @@
 //! A small, bounded, thread-safe memo table keyed by strings.
 //!
 //! User agents and mail domains repeat a lot in audit logs, so classification results are
-//! remembered. The table is split into shards, each behind its own mutex; a shard that fills up is
-//! simply cleared, which keeps memory bounded without bookkeeping on the hot path.
+//! remembered. Each thread keeps its own table (no lock on the hot path: enrichment runs for
+//! every event, several lookups each); a table that fills up is simply cleared, which keeps
+//! memory bounded without bookkeeping. Values are pure functions of their keys, so tables of
+//! different threads never disagree.
 
 use std::borrow::Borrow;
-use std::hash::{BuildHasher, Hash};
-use std::sync::{Mutex, MutexGuard};
+use std::cell::RefCell;
+use std::hash::Hash;
 
-use rustc_hash::{FxBuildHasher, FxHashMap};
+use rustc_hash::FxHashMap;
+use thread_local::ThreadLocal;
 
-const SHARDS: usize = 16;
-
-type Shard<K, V> = Mutex<FxHashMap<K, V>>;
-
-/// Keys are hashed once with FxHash (fast; these keys are short and a shard is small and cleared
-/// when full, so a crafted collision can cost at most one shard's worth of comparisons).
-pub(crate) struct BoundedCache<K, V> {
-    shards: Box<[Shard<K, V>]>,
-    per_shard: usize,
+/// Keys are hashed with FxHash (fast; these keys are short and a table is small and cleared
+/// when full, so a crafted collision can cost at most one table's worth of comparisons).
+pub(crate) struct BoundedCache<K: Send, V: Send> {
+    tables: ThreadLocal<RefCell<FxHashMap<K, V>>>,
+    capacity: usize,
     max_key_len: usize,
 }
 
-impl<K: Hash + Eq, V: Clone> BoundedCache<K, V> {
-    /// `capacity` entries in all; keys longer than `max_key_len` bytes are never stored.
+impl<K: Hash + Eq + Send, V: Clone + Send> BoundedCache<K, V> {
+    /// At most `capacity` entries per thread; keys longer than `max_key_len` bytes are never
+    /// stored.
     pub(crate) fn new(capacity: usize, max_key_len: usize) -> Self {
-        let per_shard = capacity.div_ceil(SHARDS).max(1);
         BoundedCache {
-            shards: (0..SHARDS)
-                .map(|_| Mutex::new(FxHashMap::default()))
-                .collect(),
-            per_shard,
+            tables: ThreadLocal::new(),
+            capacity: capacity.max(1),
             max_key_len,
         }
-    }
-
-    fn shard<Q: Hash + ?Sized>(&self, key: &Q) -> MutexGuard<'_, FxHashMap<K, V>> {
-        let index = (FxBuildHasher.hash_one(key) >> 59) as usize % SHARDS;
-        // A panic while holding the lock cannot leave a HashMap half-updated in a way that
-        // matters here, so a poisoned lock is simply taken over.
-        self.shards[index]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Returns the remembered value for `key`, computing and remembering it on a miss.
@@ -60,33 +48,31 @@ impl<K: Hash + Eq, V: Clone> BoundedCache<K, V> {
         if key_len > self.max_key_len {
             return compute();
         }
-        if let Some(v) = self.shard(key).get(key) {
+        let table = self.tables.get_or(|| RefCell::new(FxHashMap::default()));
+        if let Some(v) = table.borrow().get(key) {
             return v.clone();
         }
-        // Computed without the lock held: two threads may race to compute the same value, which
-        // is harmless (both results are equal).
+        // Computed without the table borrowed, so that computing may use other caches.
         let value = compute();
-        let mut shard = self.shard(key);
-        if shard.len() >= self.per_shard {
-            shard.clear();
+        let mut table = table.borrow_mut();
+        if table.len() >= self.capacity {
+            table.clear();
         }
-        shard.insert(owned(key), value.clone());
+        table.insert(owned(key), value.clone());
         value
     }
 }
 
-impl<V: Clone> BoundedCache<Box<str>, V> {
+impl<V: Clone + Send> BoundedCache<Box<str>, V> {
     /// Returns the remembered value for a string key, computing it on a miss.
     pub(crate) fn get_or_insert_with(&self, key: &str, compute: impl FnOnce() -> V) -> V {
         self.get_or_insert(key, key.len(), |k: &str| Box::from(k), compute)
     }
 
+    /// Entries in the calling thread's table.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.lock().map(|m| m.len()).unwrap_or(0))
-            .sum()
+        self.tables.get().map_or(0, |t| t.borrow().len())
     }
 }
 
@@ -117,6 +103,24 @@ mod tests {
             cache.get_or_insert_with(&i.to_string(), || i);
         }
         assert!(cache.len() <= 64, "cache grew to {}", cache.len());
+    }
+
+    #[test]
+    fn threads_share_the_cache_and_each_stays_bounded() {
+        let cache = BoundedCache::new(32, 100);
+        std::thread::scope(|scope| {
+            for t in 0..4u64 {
+                let cache = &cache;
+                scope.spawn(move || {
+                    for i in 0..1_000u64 {
+                        let key = (i % 50).to_string();
+                        let v = cache.get_or_insert_with(&key, || (i % 50) * 10);
+                        assert_eq!(v, (i % 50) * 10, "thread {t}");
+                    }
+                    assert!(cache.len() <= 32);
+                });
+            }
+        });
     }
 
     #[test]
