@@ -66,8 +66,9 @@ struct AuditRecord<'a> {
     extended_properties: Pairs<'a>,
     #[serde(borrow, rename = "ModifiedProperties", alias = "modifiedproperties")]
     modified_properties: Option<&'a RawValue>,
-    #[serde(borrow, rename = "Parameters", alias = "parameters")]
-    parameters: Option<&'a RawValue>,
+    /// Exchange cmdlet parameters, often delivered as a string holding the list.
+    #[serde(borrow, rename = "Parameters", alias = "parameters", default)]
+    parameters: Pairs<'a>,
     #[serde(
         borrow,
         rename = "OperationProperties",
@@ -528,7 +529,7 @@ fn sign_in(rec: &AuditRecord, event: &mut Event, extended: &Extended, op: &str) 
 }
 
 fn rule_parameters(rec: &AuditRecord) -> Vec<NameValue> {
-    let mut params = name_values(rec.parameters);
+    let mut params = rec.parameters.to_name_values();
     params.extend(rec.operation_properties.to_name_values());
     params
 }
@@ -658,7 +659,7 @@ fn find_folder(v: &serde_json::Value) -> Option<String> {
 }
 
 fn mailbox_forwarding(rec: &AuditRecord) -> Option<EventKind> {
-    let params = name_values(rec.parameters);
+    let params = rec.parameters.to_name_values();
     let has = |name: &str| params.iter().any(|p| p.name.eq_ignore_ascii_case(name));
     if !has("ForwardingSmtpAddress")
         && !has("ForwardingAddress")
@@ -701,7 +702,7 @@ fn mailbox_forwarding(rec: &AuditRecord) -> Option<EventKind> {
 }
 
 fn transport_rule(rec: &AuditRecord) -> EventKind {
-    let params = name_values(rec.parameters);
+    let params = rec.parameters.to_name_values();
     let p = |name: &str| {
         find_value(&params, name)
             .map(str::trim)
