@@ -12,7 +12,6 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use vigil_enrich::{EnrichConfig, Enricher};
 use vigil_ingest::{NoProgress, ReplayOptions};
 use vigil_sources::FileReader;
 
@@ -25,22 +24,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (files, records) = common::write_mixed_input(dir.path(), 48 << 20, 4 << 20, 7);
-    let mut config = EnrichConfig::default();
-    if std::env::var_os(vigil_enrich::DATA_DIR_ENV).is_none() {
-        // Benches run from the crate directory: point at the repository's data/ip.
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/ip");
-        config.country_mmdb = Some(dir.join(vigil_enrich::COUNTRY_MMDB_FILE));
-        config.asn_csv = vigil_enrich::ASN_CSV_FILES
-            .iter()
-            .map(|f| dir.join(f))
-            .collect();
-    }
-    config.resolve_defaults();
-    let enricher = Enricher::load(&config).expect("enrichment data (run scripts/fetch-ip-data.sh)");
-    assert!(
-        enricher.has_country_data(),
-        "run scripts/fetch-ip-data.sh first"
-    );
+    let enricher = common::load_enricher();
     let enrich = |e: &mut vigil_event::Event| enricher.enrich(e);
 
     let mut group = c.benchmark_group("ingest_48MB_mixed");

@@ -11,7 +11,6 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
-use vigil_enrich::{EnrichConfig, Enricher};
 use vigil_event::Event;
 use vigil_ingest::{IngestConfig, NoProgress, ReplayOptions};
 use vigil_sources::FileReader;
@@ -90,17 +89,7 @@ fn main() {
     let only = std::env::args().nth(2);
     let dir = tempfile::tempdir().expect("tempdir");
     let (files, records) = common::write_mixed_input(dir.path(), 48 << 20, 4 << 20, 7);
-    let mut config = EnrichConfig::default();
-    if std::env::var_os(vigil_enrich::DATA_DIR_ENV).is_none() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/ip");
-        config.country_mmdb = Some(dir.join(vigil_enrich::COUNTRY_MMDB_FILE));
-        config.asn_csv = vigil_enrich::ASN_CSV_FILES
-            .iter()
-            .map(|f| dir.join(f))
-            .collect();
-    }
-    config.resolve_defaults();
-    let enricher = Enricher::load(&config).expect("enrichment data (run scripts/fetch-ip-data.sh)");
+    let enricher = common::load_enricher();
     let enrich = |e: &mut Event| enricher.enrich(e);
 
     let paths: Vec<(&str, PathFn)> = [

@@ -13,9 +13,9 @@ use vigil_event::{
 
 use crate::directory::{self, DirectoryView, Target};
 use crate::lenient::{
-    extract_addresses, json_or_string, name_values, normalise_operation, normalise_user,
-    old_values, parse_bool, parse_client_ip, scalars_read_as, value_text, FieldNames, Fields, Int,
-    Pairs, Text,
+    extract_addresses, json_in_string, json_or_string, name_values, normalise_operation,
+    normalise_user, old_values, parse_bool, parse_client_ip, scalars_read_as, skip_map, skip_seq,
+    value_text, FieldNames, Fields, Int, Pairs, Text,
 };
 use crate::FieldError;
 
@@ -406,9 +406,8 @@ impl<'de> Deserialize<'de> for FolderItemCount {
                         }
                         Ok(Folder(count))
                     }
-                    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Folder, A::Error> {
-                        while seq.next_element::<IgnoredAny>()?.is_some() {}
-                        Ok(Folder(0))
+                    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Folder, A::Error> {
+                        skip_seq(seq).map(|()| Folder(0))
                     }
                     fn visit_str<E>(self, _: &str) -> Result<Folder, E> {
                         Ok(Folder(0))
@@ -435,9 +434,8 @@ impl<'de> Deserialize<'de> for FolderItemCount {
                         }
                         Ok(Count(n))
                     }
-                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Count, A::Error> {
-                        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                        Ok(Count(0))
+                    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Count, A::Error> {
+                        skip_map(map).map(|()| Count(0))
                     }
                     fn visit_str<E>(self, _: &str) -> Result<Count, E> {
                         Ok(Count(0))
@@ -461,16 +459,10 @@ impl<'de> Deserialize<'de> for FolderItemCount {
                 Ok(FolderItemCount(total))
             }
             fn visit_str<E>(self, v: &str) -> Result<FolderItemCount, E> {
-                let inner = v.trim();
-                Ok(if inner.starts_with('[') {
-                    serde_json::from_str(inner).unwrap_or_default()
-                } else {
-                    FolderItemCount(0)
-                })
+                Ok(json_in_string(v, '[').unwrap_or_default())
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FolderItemCount, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(FolderItemCount(0))
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<FolderItemCount, A::Error> {
+                skip_map(map).map(|()| FolderItemCount(0))
             }
             scalars_read_as!(FolderItemCount, FolderItemCount(0));
         }

@@ -35,6 +35,31 @@ macro_rules! scalars_read_as {
 }
 pub(crate) use scalars_read_as;
 
+/// Reads past the rest of a list a lenient visitor has no use for.
+pub(crate) fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+/// Reads past the rest of an object a lenient visitor has no use for.
+pub(crate) fn skip_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+    while map
+        .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+        .is_some()
+    {}
+    Ok(())
+}
+
+/// A value of type `T` parsed from a string that holds its JSON text (`"[{\"Name\":...}]"`),
+/// when the text starts with `open` (`[` or `{`); `None` otherwise or when it does not parse.
+pub(crate) fn json_in_string<'t, T: Deserialize<'t>>(text: &'t str, open: char) -> Option<T> {
+    let inner = text.trim();
+    if !inner.starts_with(open) {
+        return None;
+    }
+    serde_json::from_str(inner).ok()
+}
+
 /// Any scalar read as text. Objects and arrays are kept as their JSON text, so a record with an
 /// unexpected shape in one field is still read rather than rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,24 +280,20 @@ impl<'de, T: FieldNames<N>, const N: usize> Visitor<'de> for FieldsVisitor<T, N>
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        let inner = v.trim();
-        if !inner.starts_with('{') {
-            return Ok(Fields::default());
-        }
-        let mut de = serde_json::Deserializer::from_str(inner);
-        match de.deserialize_map(FieldsVisitor::<T, N>(std::marker::PhantomData)) {
-            Ok(fields) => Ok(Fields::of(
-                fields
-                    .values
-                    .map(|f| f.map(|t| Text(Cow::Owned(t.0.into_owned())))),
-            )),
-            Err(_) => Ok(Fields::default()),
-        }
+        // The values borrow the string, which does not outlive this call: they are copied.
+        Ok(json_in_string::<Fields<T, N>>(v, '{')
+            .map(|fields| {
+                Fields::of(
+                    fields
+                        .values
+                        .map(|f| f.map(|t| Text(Cow::Owned(t.0.into_owned())))),
+                )
+            })
+            .unwrap_or_default())
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-        Ok(Fields::default())
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        skip_seq(seq).map(|()| Fields::default())
     }
 
     scalars_read_as!(Self::Value, Fields::default());
@@ -293,11 +314,7 @@ pub fn name_values(raw: Option<&RawValue>) -> Vec<NameValue> {
     // Fast path for the common case, a real array: typed, no intermediate `Value` tree.
     if let Some(r) = raw.filter(|r| r.get().starts_with('[')) {
         if let Ok(pairs) = serde_json::from_str::<Pairs>(r.get()) {
-            return pairs
-                .0
-                .into_iter()
-                .filter_map(FastPair::into_name_value)
-                .collect();
+            return pairs.to_name_values();
         }
     }
     match json_or_string(raw) {
@@ -307,19 +324,10 @@ pub fn name_values(raw: Option<&RawValue>) -> Vec<NameValue> {
 }
 
 /// One `{"Name":..,"Value":..}` element read directly (keys in any case), borrowing its text
-/// from the input where it can, for [`name_values`] and [`pair_values`].
+/// from the input where it can, for [`Pairs`].
 struct FastPair<'a> {
     name: Option<Cow<'a, str>>,
     value: Option<Cow<'a, str>>,
-}
-
-impl FastPair<'_> {
-    fn into_name_value(self) -> Option<NameValue> {
-        Some(NameValue {
-            name: self.name?.into(),
-            value: self.value.unwrap_or_default().into(),
-        })
-    }
 }
 
 /// Reads one Name/Value object: Exchange's Name/Value, Graph's key/value and
@@ -344,22 +352,6 @@ fn read_pair<'de, A: MapAccess<'de>>(mut map: A) -> Result<FastPair<'de>, A::Err
         }
     }
     Ok(pair)
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for FastPair<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = FastPair<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a Name/Value object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<FastPair<'de>, A::Error> {
-                read_pair(map)
-            }
-        }
-        d.deserialize_map(V)
-    }
 }
 
 /// A Name/Value list (`OperationProperties`, `ExtendedProperties`) read in the record's own
@@ -415,12 +407,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
                 Ok(Pairs(pairs))
             }
             fn visit_str<E>(self, v: &str) -> Result<Pairs<'de>, E> {
-                let inner = v.trim();
-                if !inner.starts_with('[') {
-                    return Ok(Pairs::default());
-                }
+                // The pairs borrow the string, which does not outlive this call: they are copied.
                 let owned = |c: Option<Cow<str>>| c.map(|c| Cow::Owned(c.into_owned()));
-                Ok(serde_json::from_str::<Pairs>(inner)
+                Ok(json_in_string::<Pairs>(v, '[')
                     .map(|pairs| {
                         Pairs(
                             pairs
@@ -435,12 +424,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Pairs<'a> {
                     })
                     .unwrap_or_default())
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs<'de>, A::Error> {
-                while map
-                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
-                    .is_some()
-                {}
-                Ok(Pairs::default())
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Pairs<'de>, A::Error> {
+                skip_map(map).map(|()| Pairs::default())
             }
             scalars_read_as!(Pairs<'de>, Pairs::default());
         }
@@ -462,9 +447,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for MaybePair<'a> {
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MaybePair<'de>, A::Error> {
                 read_pair(map).map(|p| MaybePair(Some(p)))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<MaybePair<'de>, A::Error> {
-                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-                Ok(MaybePair(None))
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<MaybePair<'de>, A::Error> {
+                skip_seq(seq).map(|()| MaybePair(None))
             }
             fn visit_str<E>(self, _: &str) -> Result<MaybePair<'de>, E> {
                 Ok(MaybePair(None))

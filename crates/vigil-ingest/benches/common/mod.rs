@@ -255,3 +255,27 @@ pub fn write_mixed_input(
     }
     (files, records)
 }
+
+/// The enrichment the benchmarks run: the configured data directory, or else the repository's
+/// `data/ip` (benchmarks and examples run from the crate directory). Panics, saying what to run,
+/// when the data is missing: a benchmark without it would measure something else.
+#[allow(dead_code)] // `bench_input` writes input only
+pub fn load_enricher() -> vigil_enrich::Enricher {
+    let mut config = vigil_enrich::EnrichConfig::default();
+    if std::env::var_os(vigil_enrich::DATA_DIR_ENV).is_none() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/ip");
+        config.country_mmdb = Some(dir.join(vigil_enrich::COUNTRY_MMDB_FILE));
+        config.asn_csv = vigil_enrich::ASN_CSV_FILES
+            .iter()
+            .map(|f| dir.join(f))
+            .collect();
+    }
+    config.resolve_defaults();
+    let enricher = vigil_enrich::Enricher::load(&config)
+        .expect("enrichment data (run scripts/fetch-ip-data.sh)");
+    assert!(
+        enricher.has_country_data(),
+        "run scripts/fetch-ip-data.sh first"
+    );
+    enricher
+}
