@@ -8,6 +8,7 @@
 
 pub mod dedup;
 pub mod pipeline;
+mod prefetch;
 pub mod replay;
 pub mod stats;
 
