@@ -2,7 +2,7 @@
 //! moments apart (this machine's speed drifts by ±25% over minutes):
 //! `cargo run --release -p vigil-ingest --example ingest_ratio -- [ROUNDS [PATH]]`.
 //! Prints each path's fastest and median run and its ratio to parse-only. PATH keeps only the
-//! paths whose name contains it (and parse-only). Each path is its own function
+//! paths whose name contains it (and parse-only); `=NAME` keeps only that one. Each path is its own function
 //! (`path_parse_only`, `path_ingest`, ...) so that a profiler can attribute costs to it, e.g.
 //! `valgrind --tool=callgrind --cache-sim=yes --toggle-collect='*path_*' ...`.
 
@@ -104,7 +104,13 @@ fn main() {
     ]
     .into_iter()
     .enumerate()
-    .filter(|(i, (name, _))| *i == 0 || only.as_ref().is_none_or(|o| name.contains(o.as_str())))
+    .filter(|(i, (name, _))| {
+        *i == 0
+            || only.as_deref().is_none_or(|o| match o.strip_prefix('=') {
+                Some(exact) => *name == exact,
+                None => name.contains(o),
+            })
+    })
     .map(|(_, p)| p)
     .collect();
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); paths.len()];
