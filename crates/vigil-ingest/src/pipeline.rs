@@ -216,7 +216,8 @@ pub struct Ingest<'e> {
     slab: Vec<Option<(u64, Box<Event>)>>,
     free: Vec<usize>,
     seq: u64,
-    newest: Option<Timestamp>,
+    /// The newest event time seen so far.
+    newest: Option<TimeKey>,
     pub stats: Stats,
 }
 
@@ -242,8 +243,12 @@ impl<'e> Ingest<'e> {
         }
     }
 
-    fn window(&self) -> chrono::Duration {
-        chrono::Duration::seconds(self.config.reorder_window_secs.min(i64::MAX as u64 / 2) as i64)
+    /// Events older than this are late: the newest time seen, less the window. In integers,
+    /// because it is computed for every event (and a window of any size cannot overflow).
+    fn watermark(&self) -> Option<TimeKey> {
+        let window = i64::try_from(self.config.reorder_window_secs).unwrap_or(i64::MAX);
+        self.newest
+            .map(|(secs, nanos)| (secs.saturating_sub(window), nanos))
     }
 
     /// Takes one parsed event.
@@ -275,15 +280,15 @@ impl<'e> Ingest<'e> {
             event.linked_to = Some(r.id.clone());
             self.stats.summary.logons_linked_after_release += 1;
         }
-        let watermark = self.newest.map(|n| n - self.window());
-        if watermark.is_some_and(|w| event.time < w) {
+        let time = time_key(event.time);
+        if self.watermark().is_some_and(|w| time < w) {
             event.late = true;
             self.stats.summary.late += 1;
             self.linker.insert(&event, usize::MAX, u64::MAX);
             self.emit(event, sink);
             return;
         }
-        self.newest = Some(self.newest.map_or(event.time, |n| n.max(event.time)));
+        self.newest = Some(self.newest.map_or(time, |n| n.max(time)));
         self.seq += 1;
         let slot = match self.free.pop() {
             Some(s) => s,
@@ -293,19 +298,20 @@ impl<'e> Ingest<'e> {
             }
         };
         self.linker.insert(&event, slot, self.seq);
-        self.held.push((time_key(event.time), self.seq, slot));
+        self.held.push((time, self.seq, slot));
         self.slab[slot] = Some((self.seq, event));
         self.release(false, sink);
         if self.linker.inserts_since_prune > 4096 {
-            if let Some(n) = self.newest {
-                let keep = self.config.reorder_window_secs as i64 + tolerance + 3600;
-                self.linker.prune(n.timestamp() - keep);
+            if let Some((n, _)) = self.newest {
+                let window = i64::try_from(self.config.reorder_window_secs).unwrap_or(i64::MAX);
+                let keep = window.saturating_add(tolerance).saturating_add(3600);
+                self.linker.prune(n.saturating_sub(keep));
             }
         }
     }
 
     fn release(&mut self, all: bool, sink: &mut dyn FnMut(Event)) {
-        let watermark = self.newest.map(|n| time_key(n - self.window()));
+        let watermark = self.watermark();
         while let Some((time, _, slot)) = self.held.first() {
             let over_capacity = self.held.len() > self.config.max_buffered_events;
             if !(all || over_capacity || watermark.is_some_and(|w| time <= w)) {
@@ -545,6 +551,25 @@ mod tests {
         );
         assert_eq!(out.len(), 3);
         assert_eq!(stats.summary.logons_linked, 0);
+    }
+
+    #[test]
+    fn a_window_of_any_size_holds_events_without_overflowing() {
+        for secs in [u64::MAX, i64::MAX as u64, 1 << 62] {
+            let config = IngestConfig {
+                reorder_window_secs: secs,
+                ..Default::default()
+            };
+            let events = vec![
+                ev("b", "2022-02-01T02:00:00Z", Source::Audit),
+                ev("a", "2022-02-01T01:00:00Z", Source::Audit),
+                ev("c", "2099-12-31T23:59:59Z", Source::Audit),
+            ];
+            let (out, stats) = run(config, events);
+            let ids: Vec<&str> = out.iter().map(|e| &*e.id).collect();
+            assert_eq!(ids, ["a", "b", "c"], "window {secs}");
+            assert_eq!(stats.summary.late, 0);
+        }
     }
 
     #[test]
