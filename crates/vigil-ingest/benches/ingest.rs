@@ -4,6 +4,8 @@
 //! serde_json into its typed record (`FileReader::deserialize_only`).
 //! `ingest`: the whole path of `vigil replay`: read, decompress, parse, normalise, deduplicate,
 //! enrich (country, ASN, user agent, domains), link logons, reorder.
+//! `ingest_without_window`: the stages the ingest issue names (read, decompress, parse,
+//! normalise, deduplicate, enrich) and logon linking, with a reordering window of 0.
 //!
 //! cargo bench -p vigil-ingest --bench ingest
 
@@ -12,7 +14,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use vigil_ingest::{NoProgress, ReplayOptions};
+use vigil_ingest::{IngestConfig, NoProgress, ReplayOptions};
 use vigil_sources::FileReader;
 
 mod common;
@@ -68,6 +70,24 @@ fn bench(c: &mut Criterion) {
             )
             .expect("replay");
             assert_eq!(summary.rejected, 0);
+            black_box(n)
+        })
+    });
+    let no_window = ReplayOptions {
+        ingest: IngestConfig {
+            reorder_window_secs: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    group.bench_function("ingest_without_window", |b| {
+        b.iter(|| {
+            let mut n = 0u64;
+            vigil_ingest::replay(&files, &no_window, &enrich, &NoProgress, &mut |e| {
+                n += 1;
+                black_box(e);
+            })
+            .expect("replay");
             black_box(n)
         })
     });

@@ -69,6 +69,20 @@ fn path_ingest_without_window_or_enrichment(files: &[PathBuf], _: Enrich) -> u64
     replay(files, &options, &|_| {})
 }
 
+/// The stages the ingest issue names (read, decompress, parse, normalise, deduplicate,
+/// enrich), with logon linking, and without holding events for reordering.
+#[inline(never)]
+fn path_ingest_without_window(files: &[PathBuf], enrich: Enrich) -> u64 {
+    let options = ReplayOptions {
+        ingest: IngestConfig {
+            reorder_window_secs: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    replay(files, &options, enrich)
+}
+
 #[inline(never)]
 fn path_ingest_without_enrichment(files: &[PathBuf], _: Enrich) -> u64 {
     replay(files, &ReplayOptions::default(), &|_| {})
@@ -99,6 +113,7 @@ fn main() {
             "ingest_without_window_or_enrichment",
             path_ingest_without_window_or_enrichment,
         ),
+        ("ingest_without_window", path_ingest_without_window),
         ("ingest_without_enrichment", path_ingest_without_enrichment),
         ("ingest", path_ingest),
     ]
