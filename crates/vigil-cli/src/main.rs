@@ -19,10 +19,9 @@ use vigil_sources::RecordError;
 mod collect;
 mod serve;
 
-// Ingest allocates many small, short-lived strings per record; mimalloc handles that pattern
-// markedly better than glibc's allocator (see docs/benchmarks.md).
+// mimalloc, with the settings vigil-alloc documents.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: vigil_alloc::Allocator = vigil_alloc::Allocator;
 
 #[derive(Parser)]
 #[command(
@@ -779,6 +778,7 @@ fn models(command: ModelsCommand) -> Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
+    vigil_alloc::configure();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

@@ -21,9 +21,10 @@ mod common;
 
 // The same allocator as the `vigil` binary.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: vigil_alloc::Allocator = vigil_alloc::Allocator;
 
 fn bench(c: &mut Criterion) {
+    vigil_alloc::configure();
     let dir = tempfile::tempdir().expect("tempdir");
     let (files, records) = common::write_mixed_input(dir.path(), 48 << 20, 4 << 20, 7);
     let enricher = common::load_enricher();

@@ -19,7 +19,7 @@ use vigil_sources::FileReader;
 mod common;
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: vigil_alloc::Allocator = vigil_alloc::Allocator;
 
 type Enrich<'a> = &'a (dyn Fn(&mut Event) + Sync);
 
@@ -96,6 +96,7 @@ fn path_ingest(files: &[PathBuf], enrich: Enrich) -> u64 {
 type PathFn = fn(&[PathBuf], Enrich) -> u64;
 
 fn main() {
+    vigil_alloc::configure();
     let rounds: usize = std::env::args()
         .nth(1)
         .map(|r| r.parse().expect("rounds"))
