@@ -5,9 +5,9 @@
 //! markedly better than glibc's allocator (docs/benchmarks.md). Its one setting changed here is
 //! how long freed memory waits before it is returned to the operating system: by default one
 //! second. A replay's reordering window frees and refills tens of megabytes continuously, so
-//! memory returned after a second was faulted straight back in, and the kernel zeroed every
-//! page again: about 49,000 page faults on a 1 GB replay, 8% of its time in the kernel's page
-//! clearing. After ten seconds idle the memory still goes back.
+//! memory returned after a second was faulted straight back in, and the kernel zeroed each
+//! page again: 53,000 to 69,000 page faults on a 1 GB replay, against about 460 with a delay of
+//! ten seconds (docs/benchmarks.md). After ten seconds idle the memory still goes back.
 //!
 //! Invariant: [`configure`] changes performance only, never what the program computes.
 

@@ -14,7 +14,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use vigil_ingest::{IngestConfig, NoProgress, ReplayOptions};
+use vigil_ingest::{NoProgress, ReplayOptions};
 use vigil_sources::FileReader;
 
 mod common;
@@ -74,13 +74,7 @@ fn bench(c: &mut Criterion) {
             black_box(n)
         })
     });
-    let no_window = ReplayOptions {
-        ingest: IngestConfig {
-            reorder_window_secs: 0,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
+    let no_window = common::without_window();
     group.bench_function("ingest_without_window", |b| {
         b.iter(|| {
             let mut n = 0u64;

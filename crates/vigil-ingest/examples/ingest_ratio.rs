@@ -2,8 +2,9 @@
 //! moments apart (this machine's speed drifts by ±25% over minutes):
 //! `cargo run --release -p vigil-ingest --example ingest_ratio -- [ROUNDS [PATH]]`.
 //! Prints each path's fastest and median run and its ratio to parse-only. PATH keeps only the
-//! paths whose name contains it (and parse-only); `=NAME` keeps only that one. Each path is its own function
-//! (`path_parse_only`, `path_ingest`, ...) so that a profiler can attribute costs to it, e.g.
+//! paths whose name contains it (and parse-only); `=NAME` keeps only that one. Each path is its
+//! own function (`path_parse_only`, `path_ingest`, ...) so that a profiler can attribute costs
+//! to it, e.g.
 //! `valgrind --tool=callgrind --cache-sim=yes --toggle-collect='*path_*' ...`.
 
 use std::path::PathBuf;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use vigil_event::Event;
-use vigil_ingest::{IngestConfig, NoProgress, ReplayOptions};
+use vigil_ingest::{NoProgress, ReplayOptions};
 use vigil_sources::FileReader;
 
 #[path = "../benches/common/mod.rs"]
@@ -59,28 +60,14 @@ fn replay(files: &[PathBuf], options: &ReplayOptions, enrich: Enrich) -> u64 {
 
 #[inline(never)]
 fn path_ingest_without_window_or_enrichment(files: &[PathBuf], _: Enrich) -> u64 {
-    let options = ReplayOptions {
-        ingest: IngestConfig {
-            reorder_window_secs: 0,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    replay(files, &options, &|_| {})
+    replay(files, &common::without_window(), &|_| {})
 }
 
 /// The stages the ingest issue names (read, decompress, parse, normalise, deduplicate,
 /// enrich), with logon linking, and without holding events for reordering.
 #[inline(never)]
 fn path_ingest_without_window(files: &[PathBuf], enrich: Enrich) -> u64 {
-    let options = ReplayOptions {
-        ingest: IngestConfig {
-            reorder_window_secs: 0,
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    replay(files, &options, enrich)
+    replay(files, &common::without_window(), enrich)
 }
 
 #[inline(never)]

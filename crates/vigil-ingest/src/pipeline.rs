@@ -243,10 +243,15 @@ impl<'e> Ingest<'e> {
         }
     }
 
+    /// The window in seconds, as the signed integer time arithmetic uses.
+    fn window_secs(&self) -> i64 {
+        i64::try_from(self.config.reorder_window_secs).unwrap_or(i64::MAX)
+    }
+
     /// Events older than this are late: the newest time seen, less the window. In integers,
     /// because it is computed for every event (and a window of any size cannot overflow).
     fn watermark(&self) -> Option<TimeKey> {
-        let window = i64::try_from(self.config.reorder_window_secs).unwrap_or(i64::MAX);
+        let window = self.window_secs();
         self.newest
             .map(|(secs, nanos)| (secs.saturating_sub(window), nanos))
     }
@@ -303,8 +308,10 @@ impl<'e> Ingest<'e> {
         self.release(false, sink);
         if self.linker.inserts_since_prune > 4096 {
             if let Some((n, _)) = self.newest {
-                let window = i64::try_from(self.config.reorder_window_secs).unwrap_or(i64::MAX);
-                let keep = window.saturating_add(tolerance).saturating_add(3600);
+                let keep = self
+                    .window_secs()
+                    .saturating_add(tolerance)
+                    .saturating_add(3600);
                 self.linker.prune(n.saturating_sub(keep));
             }
         }

@@ -256,6 +256,19 @@ pub fn write_mixed_input(
     (files, records)
 }
 
+/// Replay options with a reordering window of 0: the stages the ingest issue names, without
+/// holding events for reordering.
+#[allow(dead_code)] // `bench_input` writes input only
+pub fn without_window() -> vigil_ingest::ReplayOptions {
+    vigil_ingest::ReplayOptions {
+        ingest: vigil_ingest::IngestConfig {
+            reorder_window_secs: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
 /// The enrichment the benchmarks run: the configured data directory, or else the repository's
 /// `data/ip` (benchmarks and examples run from the crate directory). Panics, saying what to run,
 /// when the data is missing: a benchmark without it would measure something else.
