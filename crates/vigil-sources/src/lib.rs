@@ -27,7 +27,10 @@ pub mod directory;
 pub mod lenient;
 pub mod msgtrace;
 pub mod signin;
+mod sniff;
 pub mod split;
+
+pub use sniff::{sniff_first_time, SNIFF_BYTES};
 
 use split::{RecordSplitter, SplitItem};
 
@@ -581,39 +584,6 @@ fn decompressed(reader: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
     } else {
         Box::new(peek)
     }
-}
-
-/// Keys that carry a record's event time, in the shapes Vigil reads.
-const TIME_KEYS: &[&str] = &[
-    "\"CreationTime\"",
-    "\"creationtime\"",
-    "\"createdDateTime\"",
-    "\"CreatedDateTime\"",
-    "\"activityDateTime\"",
-    "\"ActivityDateTime\"",
-    "\"Received\"",
-    "\"receivedDateTime\"",
-    "\"TimeGenerated\"",
-    "\"time\"",
-];
-
-/// A cheap guess at the event time of a file's first record, from its first 64 KiB: the first
-/// time-carrying key's value. Used only to decide when to open a file during a merge, so a
-/// wrong guess costs ordering quality (records counted late), never records. `None` when no
-/// time is found there.
-pub fn sniff_first_time(path: &Path) -> Option<vigil_event::Timestamp> {
-    let reader = decompressed(Box::new(File::open(path).ok()?));
-    let mut head = Vec::with_capacity(1 << 16);
-    reader.take(1 << 16).read_to_end(&mut head).ok()?;
-    let text = String::from_utf8_lossy(&head);
-    let (pos, key) = TIME_KEYS
-        .iter()
-        .filter_map(|k| text.find(k).map(|p| (p, k)))
-        .min_by_key(|(p, _)| *p)?;
-    let rest = text[pos + key.len()..].trim_start().strip_prefix(':')?;
-    let rest = rest.trim_start().strip_prefix('"')?;
-    let value = &rest[..rest.find('"')?];
-    vigil_event::time::parse_timestamp(value).ok()
 }
 
 /// Lists the files under the given paths (files as they are, directories recursively, in name
