@@ -76,6 +76,90 @@ impl<V: Clone + Send> BoundedCache<Box<str>, V> {
     }
 }
 
+/// Per-thread memo of what is known about IP addresses, laid out to stay in cache: an address
+/// maps to a 32-bit index into the few distinct answers (country, AS and internal flag; an
+/// organisation's addresses share one), so an IPv4 entry is 8 bytes. Looked up for every event,
+/// where a wide table's entries had left the cache between uses of the same address. Cleared
+/// when full, like [`BoundedCache`].
+pub(crate) struct IpCache<V: Send> {
+    tables: ThreadLocal<RefCell<IpTable<V>>>,
+    capacity: usize,
+}
+
+struct IpTable<V> {
+    v4: FxHashMap<u32, u32>,
+    v6: FxHashMap<u128, u32>,
+    answers: Vec<V>,
+    answer_index: FxHashMap<V, u32>,
+}
+
+impl<V> Default for IpTable<V> {
+    fn default() -> Self {
+        IpTable {
+            v4: FxHashMap::default(),
+            v6: FxHashMap::default(),
+            answers: Vec::new(),
+            answer_index: FxHashMap::default(),
+        }
+    }
+}
+
+impl<V: Clone + Hash + Eq + Send> IpCache<V> {
+    /// At most `capacity` addresses per thread.
+    pub(crate) fn new(capacity: usize) -> Self {
+        IpCache {
+            tables: ThreadLocal::new(),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The remembered answer for `ip`, computing and remembering it on a miss.
+    pub(crate) fn get_or_insert(&self, ip: std::net::IpAddr, compute: impl FnOnce() -> V) -> V {
+        use std::net::IpAddr;
+        let cell = self.tables.get_or(RefCell::default);
+        let found = {
+            let table = cell.borrow();
+            match ip {
+                IpAddr::V4(a) => table.v4.get(&a.to_bits()).copied(),
+                IpAddr::V6(a) => table.v6.get(&a.to_bits()).copied(),
+            }
+            .and_then(|i| table.answers.get(i as usize).cloned())
+        };
+        if let Some(answer) = found {
+            return answer;
+        }
+        // Computed without the table borrowed, so that computing may use other caches.
+        let answer = compute();
+        let mut table = cell.borrow_mut();
+        if table.v4.len() + table.v6.len() >= self.capacity {
+            *table = IpTable::default();
+        }
+        let table = &mut *table;
+        let index = match table.answer_index.get(&answer) {
+            Some(&i) => i,
+            None => {
+                let i = u32::try_from(table.answers.len()).unwrap_or(u32::MAX);
+                table.answers.push(answer.clone());
+                table.answer_index.insert(answer.clone(), i);
+                i
+            }
+        };
+        match ip {
+            IpAddr::V4(a) => table.v4.insert(a.to_bits(), index),
+            IpAddr::V6(a) => table.v6.insert(a.to_bits(), index),
+        };
+        answer
+    }
+
+    /// Addresses in the calling thread's table.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.tables
+            .get()
+            .map_or(0, |t| t.borrow().v4.len() + t.borrow().v6.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,5 +212,42 @@ mod tests {
         let cache = BoundedCache::new(64, 4);
         assert_eq!(cache.get_or_insert_with("too long", || 7), 7);
         assert_eq!(cache.len(), 0);
+    }
+
+    #[test]
+    fn addresses_share_answers_and_the_table_stays_bounded() {
+        let cache: IpCache<u8> = IpCache::new(100);
+        let mut computed = 0;
+        for round in 0..2 {
+            for i in 0..50u32 {
+                let v4 = std::net::IpAddr::from(std::net::Ipv4Addr::from_bits(0x0a00_0000 + i));
+                let v6 = std::net::IpAddr::from(std::net::Ipv6Addr::from_bits(u128::from(i) << 64));
+                let answer = (i % 3) as u8;
+                assert_eq!(
+                    cache.get_or_insert(v4, || {
+                        computed += 1;
+                        answer
+                    }),
+                    answer
+                );
+                assert_eq!(
+                    cache.get_or_insert(v6, || {
+                        computed += 1;
+                        answer + 10
+                    }),
+                    answer + 10
+                );
+            }
+            // 100 addresses fit: the second round is answered from the table.
+            assert_eq!(computed, 100, "round {round}");
+        }
+        // Six distinct answers for a hundred addresses.
+        let answers = cache.tables.get().map(|t| t.borrow().answers.len());
+        assert_eq!(answers, Some(6));
+        for i in 0..1000u32 {
+            let ip = std::net::IpAddr::from(std::net::Ipv4Addr::from_bits(i));
+            assert_eq!(cache.get_or_insert(ip, || (i % 7) as u8), (i % 7) as u8);
+            assert!(cache.len() <= 100);
+        }
     }
 }

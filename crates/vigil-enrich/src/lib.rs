@@ -30,7 +30,7 @@ pub use asn::AsnFileReport;
 pub use psl::TENANT_SUFFIXES;
 
 use asn::AsnDb;
-use cache::BoundedCache;
+use cache::{BoundedCache, IpCache};
 
 /// File name of the country database in the data directory.
 pub const COUNTRY_MMDB_FILE: &str = "geo-whois-asn-country.mmdb";
@@ -167,7 +167,7 @@ impl LoadReport {
 }
 
 /// What is known about one IP address.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct IpInfo {
     pub country: Option<CountryCode>,
     pub asn: Option<u32>,
@@ -186,7 +186,7 @@ pub struct Enricher {
     ua_cache: BoundedCache<Box<str>, (UaClass, Arc<str>)>,
     domain_cache: BoundedCache<Box<str>, Option<Arc<str>>>,
     /// Client addresses repeat heavily (offices, homes); lookups are remembered.
-    ip_cache: BoundedCache<IpAddr, IpInfo>,
+    ip_cache: IpCache<IpInfo>,
     report: LoadReport,
 }
 
@@ -219,7 +219,7 @@ impl Enricher {
             client_apps: ua::ClientAppTable::new(),
             ua_cache: BoundedCache::new(UA_CACHE_ENTRIES, UA_CACHE_MAX_KEY),
             domain_cache: BoundedCache::new(DOMAIN_CACHE_ENTRIES, DOMAIN_CACHE_MAX_KEY),
-            ip_cache: BoundedCache::new(IP_CACHE_ENTRIES, usize::MAX),
+            ip_cache: IpCache::new(IP_CACHE_ENTRIES),
             report,
         }
     }
@@ -316,8 +316,7 @@ impl Enricher {
     /// Country and autonomous system of an address. Internal addresses are not looked up.
     pub fn ip_info(&self, ip: IpAddr) -> IpInfo {
         let ip = ip::canonical(ip);
-        self.ip_cache
-            .get_or_insert(&ip, 0, |ip| *ip, || self.look_up_ip(ip))
+        self.ip_cache.get_or_insert(ip, || self.look_up_ip(ip))
     }
 
     fn look_up_ip(&self, ip: IpAddr) -> IpInfo {
