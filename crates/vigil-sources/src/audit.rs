@@ -20,7 +20,7 @@ use crate::lenient::{
 use crate::FieldError;
 
 #[derive(Deserialize)]
-struct AuditRecord<'a> {
+pub(crate) struct AuditRecord<'a> {
     // The OfficeActivity table's names (OfficeId, TimeGenerated, OfficeWorkload, OfficeObjectId,
     // Site_Url) are fields of their own rather than serde aliases: a Management API record copied
     // into a Log Analytics custom table carries both names, and serde rejects an alias that
@@ -160,6 +160,16 @@ pub fn parse_shared(
     format: Format,
 ) -> Result<Event, FieldError> {
     let rec: AuditRecord = serde_json::from_str(raw).map_err(FieldError::json)?;
+    from_record(rec, raw, shared, format)
+}
+
+/// The second step of [`parse_shared`]: the typed record (deserialised from `raw`) as an event.
+pub(crate) fn from_record(
+    rec: AuditRecord<'_>,
+    raw: &str,
+    shared: Option<&Arc<str>>,
+    format: Format,
+) -> Result<Event, FieldError> {
     let operation_raw = text(&rec.operation).ok_or_else(|| FieldError::missing("Operation"))?;
     let (time_field, time_text) = match (text(&rec.creation_time), text(&rec.time_generated)) {
         (Some(t), _) => ("CreationTime", t),

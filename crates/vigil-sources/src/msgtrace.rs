@@ -13,7 +13,7 @@ use crate::lenient::{parse_address, parse_client_ip, Int, Text};
 use crate::FieldError;
 
 #[derive(Deserialize)]
-struct MessageTraceRow<'a> {
+pub(crate) struct MessageTraceRow<'a> {
     #[serde(
         borrow,
         rename = "MessageTraceId",
@@ -67,6 +67,15 @@ pub fn parse(raw: &str) -> Result<Event, FieldError> {
 /// [`parse`], keeping `shared` as the event's raw text when it holds exactly `raw`.
 pub fn parse_shared(raw: &str, shared: Option<&Arc<str>>) -> Result<Event, FieldError> {
     let row: MessageTraceRow = serde_json::from_str(raw).map_err(FieldError::json)?;
+    from_row(row, raw, shared)
+}
+
+/// The second step of [`parse_shared`]: the typed row (deserialised from `raw`) as an event.
+pub(crate) fn from_row(
+    row: MessageTraceRow<'_>,
+    raw: &str,
+    shared: Option<&Arc<str>>,
+) -> Result<Event, FieldError> {
     let received = text(&row.received).ok_or_else(|| FieldError::missing("Received"))?;
     let time = vigil_event::time::parse_timestamp(received)
         .map_err(|reason| FieldError::new("Received", reason))?;

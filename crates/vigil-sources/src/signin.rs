@@ -21,7 +21,7 @@ use crate::{content_id, FieldError};
 /// Graph's camelCase and Log Analytics' PascalCase names for the same sign-in fields, and both
 /// lower-cased as some pipelines (Splunk, Logstash, custom tables) store them.
 #[derive(Deserialize)]
-struct SignInRecord<'a> {
+pub(crate) struct SignInRecord<'a> {
     #[serde(borrow, rename = "id", alias = "Id")]
     id: Option<Text<'a>>,
     #[serde(
@@ -264,6 +264,26 @@ fn sign_in_from(
     env: &Envelope,
 ) -> Result<Event, FieldError> {
     let rec: SignInRecord = serde_json::from_str(body).map_err(FieldError::json)?;
+    sign_in_from_record(rec, raw, shared, format, env)
+}
+
+/// The second step of a Graph sign-in or a Log Analytics SigninLogs row: the typed record
+/// (deserialised from `raw`) as an event.
+pub(crate) fn from_sign_in_record(
+    rec: SignInRecord<'_>,
+    raw: &str,
+    format: Format,
+) -> Result<Event, FieldError> {
+    sign_in_from_record(rec, raw, None, format, &Envelope::default())
+}
+
+fn sign_in_from_record(
+    rec: SignInRecord<'_>,
+    raw: &str,
+    shared: Option<&Arc<str>>,
+    format: Format,
+    env: &Envelope,
+) -> Result<Event, FieldError> {
     // Entra always writes an id; hand-made and re-exported records sometimes drop it. The hash of
     // the record still deduplicates exact repeats.
     let id: Box<str> = text(&rec.id)
