@@ -40,6 +40,10 @@ impl Default for IngestConfig {
     }
 }
 
+/// How many records ahead of its probe an id's slot in the deduplication set is fetched: enough
+/// for the misses to overlap, few enough that the lines are still there when probed.
+const PROBES_AHEAD: usize = 8;
+
 /// An event time as integers that order as the time does.
 type TimeKey = (i64, u32);
 
@@ -275,7 +279,22 @@ impl<'e> Ingest<'e> {
     /// stays in the instruction cache. The steps can be separated because deduplication
     /// depends only on the ids before an event and enrichment only on the event itself.
     pub fn push_batch(&mut self, batch: &mut Vec<Box<Event>>, sink: &mut dyn FnMut(Event)) {
-        batch.retain(|event| self.admit(event));
+        let keys: SmallVec<[u64; 64]> = batch
+            .iter()
+            .map(|e| Deduplicator::key(e.source, &e.id))
+            .collect();
+        for &key in keys.iter().take(PROBES_AHEAD) {
+            self.dedup.prefetch(key);
+        }
+        let mut index = 0;
+        batch.retain(|event| {
+            if let Some(&ahead) = keys.get(index + PROBES_AHEAD) {
+                self.dedup.prefetch(ahead);
+            }
+            let first = self.admit_keyed(event, keys[index]);
+            index += 1;
+            first
+        });
         for event in batch.iter_mut() {
             (self.enrich)(event);
         }
@@ -287,10 +306,13 @@ impl<'e> Ingest<'e> {
     /// Counts the event as read and tells whether it is the first sighting of its id
     /// (a repeat is counted as a duplicate and goes no further).
     fn admit(&mut self, event: &Event) -> bool {
+        self.admit_keyed(event, Deduplicator::key(event.source, &event.id))
+    }
+
+    /// [`Ingest::admit`] with the event's [`Deduplicator::key`] computed already.
+    fn admit_keyed(&mut self, event: &Event, key: u64) -> bool {
         self.stats.record_read(event);
-        let first = self
-            .dedup
-            .first_sighting(event.source, &event.id, event.time.timestamp());
+        let first = self.dedup.first_sighting_of(key, event.time.timestamp());
         if !first {
             self.stats.summary.duplicates_dropped += 1;
         }

@@ -330,6 +330,10 @@ pub struct FileReader {
 /// each) stay in the data cache between the steps.
 const RUN: usize = 16;
 
+/// A run also ends once its records reach this many bytes, so that a file of huge records
+/// holds one of them (and at most this much before it) at a time.
+const RUN_BYTES: usize = 1 << 20;
+
 /// One record to parse: its text, the line it starts on and, when the record is a whole unit,
 /// the unit's shared text.
 #[derive(Clone, Copy)]
@@ -638,10 +642,13 @@ impl FileReader {
             }
             // A run of units, up to the first splitting error (queued after them, in order).
             let mut units = Vec::with_capacity(self.run);
-            let mut error = None;
-            while units.len() < self.run.max(1) {
+            let (mut error, mut bytes) = (None, 0);
+            while units.len() < self.run.max(1) && bytes < RUN_BYTES {
                 match self.splitter.next() {
-                    Some(SplitItem::Unit(unit)) => units.push(unit),
+                    Some(SplitItem::Unit(unit)) => {
+                        bytes += unit.text.len();
+                        units.push(unit);
+                    }
                     Some(SplitItem::Error { line, reason }) => {
                         error = Some(RecordError {
                             path: self.path.clone(),
