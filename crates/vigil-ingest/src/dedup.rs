@@ -220,13 +220,11 @@ impl IdTable {
     fn rebuild(&mut self, capacity: usize, keep: impl Fn(i64) -> bool) {
         let old = std::mem::replace(&mut self.slots, vec![(EMPTY, 0); capacity]);
         self.len = 0;
-        let zero = self.zero.take();
         for (k, t) in old {
             if k != EMPTY && keep(t) {
                 self.insert_if_absent(k, t);
             }
         }
-        self.zero = zero;
     }
 
     fn len(&self) -> usize {

@@ -31,7 +31,7 @@ mod sniff;
 pub mod split;
 mod steps;
 
-pub use sniff::{sniff_first_time, SNIFF_BYTES};
+pub use sniff::sniff_first_time;
 
 use split::{RecordSplitter, SplitItem};
 
@@ -564,15 +564,17 @@ impl FileReader {
     /// Handles records in order, as [`FileReader::handle_record`] does one by one; for the
     /// shapes with [`steps`], a run at a time, step by step.
     fn handle_records(&mut self, records: &[RecordRef]) {
-        let steps = match self.shape {
-            Some(shape) if self.deserialize_only.is_none() => steps::of(shape),
-            _ => None,
-        };
-        match steps {
-            Some(steps::ShapeSteps::Audit(s)) => self.in_steps(&s, records),
-            Some(steps::ShapeSteps::Trace(s)) => self.in_steps(&s, records),
-            Some(steps::ShapeSteps::SignIn(s)) => self.in_steps(&s, records),
-            None => {
+        use steps::{AuditSteps, SignInSteps, TraceSteps};
+        // The steps are those `Shape::parse_shared` takes in one call; the other shapes (Azure
+        // Monitor envelopes, directory audits) go record by record.
+        match self.shape.filter(|_| self.deserialize_only.is_none()) {
+            Some(Shape::Audit(format)) => self.in_steps(&AuditSteps(format), records),
+            Some(Shape::MessageTrace) => self.in_steps(&TraceSteps, records),
+            Some(Shape::GraphSignIn) => self.in_steps(&SignInSteps(Format::GraphSignIn), records),
+            Some(Shape::LogAnalyticsSignIn) => {
+                self.in_steps(&SignInSteps(Format::LogAnalyticsSignIn), records)
+            }
+            _ => {
                 for r in records {
                     self.handle_record(r.text, r.line, r.shared);
                 }

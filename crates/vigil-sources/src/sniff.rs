@@ -30,7 +30,7 @@ const TIME_KEYS: &[&[u8]] = &[
 ];
 
 /// How much of a file's head is searched.
-pub const SNIFF_BYTES: usize = 1 << 16;
+const SNIFF_BYTES: usize = 1 << 16;
 
 /// How much more of the head is read when what was read so far settles nothing.
 const STEP: u64 = 4 << 10;

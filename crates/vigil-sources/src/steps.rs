@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use vigil_event::{Event, Format};
 
-use crate::{audit, msgtrace, signin, FieldError, Shape};
+use crate::{audit, msgtrace, signin, FieldError};
 
 /// The two steps of one shape.
 pub(crate) trait Steps {
@@ -84,25 +84,4 @@ impl Steps for SignInSteps {
     ) -> Result<Event, FieldError> {
         signin::from_sign_in_record(record, raw, self.0)
     }
-}
-
-/// Whether a shape's records go through [`Steps`], and with which; `None` for the shapes read
-/// record by record (Azure Monitor envelopes, directory audits).
-pub(crate) fn of(shape: Shape) -> Option<ShapeSteps> {
-    match shape {
-        Shape::Audit(format) => Some(ShapeSteps::Audit(AuditSteps(format))),
-        Shape::MessageTrace => Some(ShapeSteps::Trace(TraceSteps)),
-        Shape::GraphSignIn => Some(ShapeSteps::SignIn(SignInSteps(Format::GraphSignIn))),
-        Shape::LogAnalyticsSignIn => {
-            Some(ShapeSteps::SignIn(SignInSteps(Format::LogAnalyticsSignIn)))
-        }
-        _ => None,
-    }
-}
-
-/// The steps of one of the shapes [`of`] names.
-pub(crate) enum ShapeSteps {
-    Audit(AuditSteps),
-    Trace(TraceSteps),
-    SignIn(SignInSteps),
 }
