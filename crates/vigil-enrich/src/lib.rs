@@ -395,7 +395,7 @@ impl Enricher {
         let from_ua = event
             .user_agent
             .as_deref()
-            .filter(|ua| !ua.trim().is_empty())
+            .filter(|ua| !vigil_event::text::is_blank(ua))
             .map(|ua| self.classify_user_agent(ua));
         let from_app = match &event.kind {
             EventKind::SignIn(sign_in) => sign_in.client_app.as_deref().and_then(|app| {

@@ -71,25 +71,40 @@ pub(crate) fn embedded_list() -> Arc<List> {
     .clone()
 }
 
+/// A set of bytes as a table: one lookup per byte rather than one comparison per member.
+type ByteSet = [bool; 256];
+
+const fn byte_set(members: &[u8]) -> ByteSet {
+    let mut set = [false; 256];
+    let mut i = 0;
+    while i < members.len() {
+        set[members[i] as usize] = true;
+        i += 1;
+    }
+    set
+}
+
+/// What ends the host of a URL or bare host name, and of an e-mail address.
+const URL_HOST_END: ByteSet = byte_set(b"/?#\\");
+const ADDRESS_HOST_END: ByteSet = byte_set(b"/?#>;,");
+
 /// Finds the host in an e-mail address, URL or bare host name. Returns `None` for IP literals.
 ///
 /// Runs for every event with an account and for every address in a message, so it searches
 /// bytes: every delimiter it looks for is ASCII, so a byte position is a character boundary.
 pub(crate) fn extract_host(input: &str) -> Option<&str> {
-    let s = input
-        .trim()
-        .trim_matches(|c: char| matches!(c, '<' | '>' | '"' | '\''));
-    let s = s.trim();
-    let position = |text: &str, delimiters: &[u8]| {
+    let s = vigil_event::text::trim_ascii_set(vigil_event::text::trim(input), b"<>\"'");
+    let s = vigil_event::text::trim(s);
+    let position = |text: &str, ends: &ByteSet| {
         text.bytes()
-            .position(|b| delimiters.contains(&b))
+            .position(|b| ends[usize::from(b)])
             .unwrap_or(text.len())
     };
     let scheme_end = memchr::memchr_iter(b':', s.as_bytes())
         .find(|&i| s.as_bytes().get(i + 1..i + 3) == Some(b"//"));
     let authority = if let Some(i) = scheme_end {
         let rest = &s[i + 3..];
-        let authority = &rest[..position(rest, b"/?#\\")];
+        let authority = &rest[..position(rest, &URL_HOST_END)];
         // Strip user information (`user:password@`).
         match memchr::memrchr(b'@', authority.as_bytes()) {
             Some(at) => &authority[at + 1..],
@@ -97,9 +112,9 @@ pub(crate) fn extract_host(input: &str) -> Option<&str> {
         }
     } else if let Some(at) = memchr::memrchr(b'@', s.as_bytes()) {
         let host = &s[at + 1..];
-        &host[..position(host, b"/?#>;,")]
+        &host[..position(host, &ADDRESS_HOST_END)]
     } else {
-        &s[..position(s, b"/?#\\")]
+        &s[..position(s, &URL_HOST_END)]
     };
     if authority.starts_with('[') {
         return None; // [IPv6] literal

@@ -347,7 +347,7 @@ impl UaTable {
 
     /// Classifies one user agent (uncached).
     pub(crate) fn classify(&self, ua: &str) -> (UaClass, Arc<str>) {
-        let ua = ua.trim();
+        let ua = vigil_event::text::trim(ua);
         if ua.is_empty() {
             return (UaClass::Unknown, self.unknown.clone());
         }

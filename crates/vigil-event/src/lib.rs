@@ -14,6 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod text;
 pub mod time;
 
 /// Event time, always UTC.
@@ -431,28 +432,23 @@ impl MailAddress {
     /// Normalises `SMTP:Bob@Example.com`, `<bob@example.com>` and `"Bob" <bob@example.com>`.
     /// Returns `None` for values without an `@` (display names, mailbox identities).
     pub fn parse(text: &str) -> Option<MailAddress> {
-        let mut s = text.trim();
-        if let (Some(open), Some(close)) = (s.rfind('<'), s.rfind('>')) {
+        // Byte by byte: every delimiter here is ASCII, and this runs for every message trace
+        // row, twice (the reference in the tests is the same rules in characters).
+        let last = |s: &str, byte: u8| memchr::memrchr(byte, s.as_bytes());
+        let mut s = text::trim(text);
+        if let (Some(open), Some(close)) = (last(s, b'<'), last(s, b'>')) {
             if open < close {
                 s = &s[open + 1..close];
             }
         }
-        let s = s.trim().trim_matches('"');
-        // `get` rather than slicing: the first five bytes may end inside a multi-byte character.
-        let s = match s.get(..5) {
-            Some(prefix) if s.len() > 5 && prefix.eq_ignore_ascii_case("smtp:") => &s[5..],
+        let s = text::trim(s);
+        let s = text::trim_ascii_set(s, b"\"");
+        let s = match s.as_bytes().get(..5) {
+            Some(prefix) if s.len() > 5 && prefix.eq_ignore_ascii_case(b"smtp:") => &s[5..],
             _ => s,
         };
-        let at = s.rfind('@')?;
-        // Byte by byte when the text is ASCII (addresses nearly always are): this runs for
-        // every message trace row, twice.
-        let has_space = if s.is_ascii() {
-            s.bytes()
-                .any(|b| matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r'))
-        } else {
-            s.contains(char::is_whitespace)
-        };
-        if at == 0 || at + 1 >= s.len() || has_space {
+        let at = last(s, b'@')?;
+        if at == 0 || at + 1 >= s.len() || text::has_whitespace(s) {
             return None;
         }
         let mut address = Box::<str>::from(s);
@@ -861,6 +857,48 @@ mod tests {
         assert!(MailAddress::parse("bob smith@example.org").is_none());
         assert!(MailAddress::parse("bob\u{0B}smith@example.org").is_none());
         assert!(MailAddress::parse("bob\u{A0}smith@exämple.org").is_none());
+    }
+
+    /// The rules of [`MailAddress::parse`] in characters, as they were written first.
+    fn parse_address_reference(text: &str) -> Option<Box<str>> {
+        let mut s = text.trim();
+        if let (Some(open), Some(close)) = (s.rfind('<'), s.rfind('>')) {
+            if open < close {
+                s = &s[open + 1..close];
+            }
+        }
+        let s = s.trim().trim_matches('"');
+        let s = match s.get(..5) {
+            Some(prefix) if s.len() > 5 && prefix.eq_ignore_ascii_case("smtp:") => &s[5..],
+            _ => s,
+        };
+        let at = s.rfind('@')?;
+        if at == 0 || at + 1 >= s.len() || s.contains(char::is_whitespace) {
+            return None;
+        }
+        Some(s.to_ascii_lowercase().into())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn mail_address_parse_follows_the_reference(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just("<"), proptest::strategy::Just(">"),
+                    proptest::strategy::Just("\""), proptest::strategy::Just("@"),
+                    proptest::strategy::Just("SMTP:"), proptest::strategy::Just("smtp"),
+                    proptest::strategy::Just(":"), proptest::strategy::Just(" "),
+                    proptest::strategy::Just("\u{A0}"), proptest::strategy::Just("\t"),
+                    proptest::strategy::Just("Bob"), proptest::strategy::Just("x.org"),
+                    proptest::strategy::Just("é"), proptest::strategy::Just("𠂭"),
+                ],
+                0..10,
+            )
+        ) {
+            let text = parts.concat();
+            let parsed = MailAddress::parse(&text).map(|a| a.address);
+            proptest::prop_assert_eq!(parsed, parse_address_reference(&text), "{:?}", text);
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ const MAX_YEAR: i32 = 2200;
 
 /// Parses a timestamp in any of the shapes Microsoft 365 logs use. A value without a zone is UTC.
 pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
-    let s = text.trim();
+    let s = crate::text::trim(text);
     if let Some(rest) = s.strip_prefix("/Date(") {
         return parse_ms_date(rest, text);
     }
@@ -138,7 +138,12 @@ fn parse_iso(s: &str) -> Option<Timestamp> {
         }
         _ => return None,
     };
-    let utc = Utc.from_utc_datetime(&naive) - chrono::Duration::seconds(offset_seconds);
+    let utc = Utc.from_utc_datetime(&naive);
+    // Subtracting even a zero offset is date arithmetic in chrono; most logs write UTC.
+    let utc = match offset_seconds {
+        0 => utc,
+        offset => utc - chrono::Duration::seconds(offset),
+    };
     check_year(utc, s).ok()
 }
 

@@ -11,6 +11,8 @@ use vigil_event::{
     RuleChange, SendMode, SignIn, Source, TransportRule,
 };
 
+use vigil_event::text::trim;
+
 use crate::directory::{self, DirectoryView, Target};
 use crate::lenient::{
     extract_addresses, json_in_string, json_or_string, name_values, normalise_operation,
@@ -135,11 +137,11 @@ impl AuditRecord<'_> {
 fn text<'s>(t: &'s Option<Text>) -> Option<&'s str> {
     t.as_ref()
         .map(Text::as_str)
-        .filter(|s| !s.trim().is_empty())
+        .filter(|s| !vigil_event::text::is_blank(s))
 }
 
 fn boxed(t: &Option<Text>) -> Option<Box<str>> {
-    text(t).map(|s| s.trim().into())
+    text(t).map(|s| trim(s).into())
 }
 
 /// Deserialises the record into its typed form and nothing more: the baseline the ingest
@@ -179,7 +181,7 @@ pub(crate) fn from_record(
     let time = vigil_event::time::parse_timestamp(time_text)
         .map_err(|reason| FieldError::new(time_field, reason))?;
     let id: Box<str> = match text(&rec.id).or(text(&rec.office_id)) {
-        Some(id) => id.trim().into(),
+        Some(id) => trim(id).into(),
         None => return Err(FieldError::missing("Id")),
     };
     let operation = normalise_operation(operation_raw);
@@ -193,7 +195,7 @@ pub(crate) fn from_record(
     .into_iter()
     .find_map(|t| text(t).and_then(parse_client_ip));
     let user_agent = boxed(&rec.user_agent)
-        .or_else(|| extended.user_agent.map(|s| s.trim().into()))
+        .or_else(|| extended.user_agent.map(|s| trim(s).into()))
         .filter(|s| !s.is_empty());
     let outcome = match text(&rec.result_status).map(str::trim) {
         Some(s) if one_of(s, &["success", "succeeded", "true", "partiallysucceeded"]) => {
@@ -212,7 +214,7 @@ pub(crate) fn from_record(
         operation: vigil_event::known_name(operation),
         workload: text(&rec.workload)
             .or_else(|| text(&rec.office_workload))
-            .map(|w| vigil_event::known_name(w.trim())),
+            .map(|w| vigil_event::known_name(trim(w))),
         outcome,
         user: text(&rec.user_id).and_then(normalise_user),
         ip,
@@ -358,8 +360,8 @@ fn classify(rec: &AuditRecord, event: &mut Event, extended: &Extended) -> EventK
                 _ => FileOperation::AnonymousLinkCreated,
             },
             file_name: boxed(&rec.source_file_name),
-            object_url: rec.object_id().map(|s| s.trim().into()),
-            site_url: rec.site_url().map(|s| s.trim().into()),
+            object_url: rec.object_id().map(|s| trim(s).into()),
+            site_url: rec.site_url().map(|s| trim(s).into()),
             site_domain: None,
             target_user: text(&rec.target_user_or_group).and_then(normalise_user),
         }),

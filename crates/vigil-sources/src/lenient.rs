@@ -571,7 +571,7 @@ pub fn get_ci<'v>(obj: &'v serde_json::Map<String, Value>, key: &str) -> Option<
 /// address whose last group is 443, so it is read as that address: the only reading that is
 /// never wrong about a valid address.
 pub fn parse_client_ip(text: &str) -> Option<IpAddr> {
-    let s = text.trim();
+    let s = vigil_event::text::trim(text);
     if s.is_empty() || s == "-" || s.eq_ignore_ascii_case("<null>") {
         return None;
     }
@@ -638,7 +638,7 @@ pub fn extract_addresses(text: &str) -> Vec<MailAddress> {
 
 /// Lower-cases a user identity and drops what is not a principal name.
 pub fn normalise_user(text: &str) -> Option<Box<str>> {
-    let t = text.trim();
+    let t = vigil_event::text::trim(text);
     if t.is_empty() || t == "-" || t.eq_ignore_ascii_case("null") {
         return None;
     }
@@ -647,7 +647,7 @@ pub fn normalise_user(text: &str) -> Option<Box<str>> {
 
 /// Operation names with and without the trailing full stop are the same operation.
 pub fn normalise_operation(op: &str) -> &str {
-    let t = op.trim();
+    let t = vigil_event::text::trim(op);
     t.strip_suffix('.').unwrap_or(t).trim_end()
 }
 

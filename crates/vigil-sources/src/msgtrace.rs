@@ -49,7 +49,7 @@ pub(crate) struct MessageTraceRow<'a> {
 fn text<'s>(t: &'s Option<Text>) -> Option<&'s str> {
     t.as_ref()
         .map(Text::as_str)
-        .map(str::trim)
+        .map(vigil_event::text::trim)
         .filter(|s| !s.is_empty())
 }
 

@@ -201,7 +201,7 @@ struct AzureMonitorRecord<'a> {
 fn text<'s>(t: &'s Option<Text>) -> Option<&'s str> {
     t.as_ref()
         .map(Text::as_str)
-        .map(str::trim)
+        .map(vigil_event::text::trim)
         .filter(|s| !s.is_empty())
 }
 
