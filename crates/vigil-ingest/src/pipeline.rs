@@ -4,6 +4,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
@@ -54,8 +55,8 @@ fn time_key(t: Timestamp) -> TimeKey {
 /// Where a sign-in went: still buffered (slot and sequence check) or already released.
 #[derive(Clone)]
 struct LogonRef {
-    /// Id of the event the sign-in went out as.
-    id: Box<str>,
+    /// Id of the event the sign-in went out as; shared by the two maps that find it.
+    id: Arc<str>,
     time: i64,
     source: Source,
     slot: usize,
@@ -116,7 +117,7 @@ impl LogonLinker {
             return;
         };
         let r = LogonRef {
-            id: e.id.clone(),
+            id: Arc::from(&*e.id),
             time: e.time.timestamp(),
             source: e.source,
             slot,
@@ -332,7 +333,7 @@ impl<'e> Ingest<'e> {
             }
             // The first record has already been passed on: this one goes on too, so that its
             // id is not lost, marked as the same logon.
-            event.linked_to = Some(r.id.clone());
+            event.linked_to = Some(Box::from(&*r.id));
             self.stats.summary.logons_linked_after_release += 1;
         }
         let time = time_key(event.time);
