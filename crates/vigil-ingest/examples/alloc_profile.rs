@@ -47,7 +47,7 @@ fn class(size: usize) -> usize {
 
 /// The first two frames of the caller's stack that are this project's code.
 fn sample(size: usize) {
-    if !SAMPLING.load(Relaxed) || TICKS.fetch_add(1, Relaxed) % SAMPLE_EVERY != 0 {
+    if !SAMPLING.load(Relaxed) || !TICKS.fetch_add(1, Relaxed).is_multiple_of(SAMPLE_EVERY) {
         return;
     }
     IN_SAMPLE.with(|busy| {
