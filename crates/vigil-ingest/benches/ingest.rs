@@ -14,7 +14,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use vigil_ingest::{NoProgress, ReplayOptions};
+use vigil_ingest::ReplayOptions;
 use vigil_sources::FileReader;
 
 mod common;
@@ -34,15 +34,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(records));
     group.bench_function("parse_only", |b| {
-        b.iter(|| {
-            let mut n = 0;
-            for f in &files {
-                n += FileReader::open(f, None, Arc::new(AtomicU64::new(0)))
-                    .expect("open")
-                    .deserialize_only();
-            }
-            black_box(n)
-        })
+        b.iter(|| black_box(common::parse_only(&files)))
     });
     group.bench_function("parse_and_normalise", |b| {
         b.iter(|| {
@@ -56,54 +48,18 @@ fn bench(c: &mut Criterion) {
             black_box(n)
         })
     });
+    let full = ReplayOptions::default();
     group.bench_function("ingest", |b| {
-        b.iter(|| {
-            let mut n = 0u64;
-            let summary = vigil_ingest::replay(
-                &files,
-                &ReplayOptions::default(),
-                &enrich,
-                &NoProgress,
-                &mut |e| {
-                    n += 1;
-                    black_box(e);
-                },
-            )
-            .expect("replay");
-            assert_eq!(summary.rejected, 0);
-            black_box(n)
-        })
+        b.iter(|| black_box(common::replay_counting(&files, &full, &enrich)))
     });
     let no_window = common::without_window();
     group.bench_function("ingest_without_window", |b| {
-        b.iter(|| {
-            let mut n = 0u64;
-            vigil_ingest::replay(&files, &no_window, &enrich, &NoProgress, &mut |e| {
-                n += 1;
-                black_box(e);
-            })
-            .expect("replay");
-            black_box(n)
-        })
+        b.iter(|| black_box(common::replay_counting(&files, &no_window, &enrich)))
     });
     // The same path without enrichment, to show what enrichment costs.
     let no_enrich = |_: &mut vigil_event::Event| {};
     group.bench_function("ingest_without_enrichment", |b| {
-        b.iter(|| {
-            let mut n = 0u64;
-            vigil_ingest::replay(
-                &files,
-                &ReplayOptions::default(),
-                &no_enrich,
-                &NoProgress,
-                &mut |e| {
-                    n += 1;
-                    black_box(e);
-                },
-            )
-            .expect("replay");
-            black_box(n)
-        })
+        b.iter(|| black_box(common::replay_counting(&files, &full, &no_enrich)))
     });
     group.finish();
 }

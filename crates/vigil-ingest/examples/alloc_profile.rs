@@ -13,13 +13,11 @@
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use vigil_event::Event;
-use vigil_ingest::{NoProgress, ReplayOptions};
-use vigil_sources::FileReader;
+use vigil_ingest::ReplayOptions;
 
 #[path = "../benches/common/mod.rs"]
 mod common;
@@ -143,16 +141,6 @@ fn measure(name: &str, work: impl FnOnce() -> u64) {
     }
 }
 
-fn replay(files: &[PathBuf], options: &ReplayOptions, enrich: &(dyn Fn(&mut Event) + Sync)) -> u64 {
-    let mut n = 0;
-    vigil_ingest::replay(files, options, enrich, &NoProgress, &mut |e| {
-        n += 1;
-        std::hint::black_box(e);
-    })
-    .expect("replay");
-    n
-}
-
 fn main() {
     vigil_alloc::configure();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -160,25 +148,16 @@ fn main() {
     let enricher = common::load_enricher();
     let enrich = |e: &mut Event| enricher.enrich(e);
     println!("an Event is {} bytes", std::mem::size_of::<Event>());
-    measure("parse_only", || {
-        files
-            .iter()
-            .map(|f| {
-                FileReader::open(f, None, Arc::new(AtomicU64::new(0)))
-                    .expect("open")
-                    .deserialize_only()
-            })
-            .sum()
-    });
+    measure("parse_only", || common::parse_only(&files));
     measure("ingest_without_window", || {
-        replay(&files, &common::without_window(), &enrich)
+        common::replay_counting(&files, &common::without_window(), &enrich)
     });
     measure("ingest", || {
-        replay(&files, &ReplayOptions::default(), &enrich)
+        common::replay_counting(&files, &ReplayOptions::default(), &enrich)
     });
     // Once more for the call sites only: the sampler's bookkeeping would upset the counts.
     SAMPLING.store(true, Relaxed);
-    replay(&files, &ReplayOptions::default(), &enrich);
+    common::replay_counting(&files, &ReplayOptions::default(), &enrich);
     SAMPLING.store(false, Relaxed);
 
     let samples = SAMPLES.lock().map(|s| s.clone()).unwrap_or_default();

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use vigil_event::Event;
-use vigil_ingest::{NoProgress, ReplayOptions};
+use vigil_ingest::ReplayOptions;
 use vigil_sources::FileReader;
 
 #[path = "../benches/common/mod.rs"]
@@ -26,14 +26,7 @@ type Enrich<'a> = &'a (dyn Fn(&mut Event) + Sync);
 
 #[inline(never)]
 fn path_parse_only(files: &[PathBuf], _: Enrich) -> u64 {
-    files
-        .iter()
-        .map(|f| {
-            FileReader::open(f, None, Arc::new(AtomicU64::new(0)))
-                .expect("open")
-                .deserialize_only()
-        })
-        .sum()
+    common::parse_only(files)
 }
 
 #[inline(never)]
@@ -49,13 +42,7 @@ fn path_parse_and_normalise(files: &[PathBuf], _: Enrich) -> u64 {
 }
 
 fn replay(files: &[PathBuf], options: &ReplayOptions, enrich: Enrich) -> u64 {
-    let mut n = 0u64;
-    vigil_ingest::replay(files, options, enrich, &NoProgress, &mut |e| {
-        n += 1;
-        std::hint::black_box(e);
-    })
-    .expect("replay");
-    n
+    common::replay_counting(files, options, enrich)
 }
 
 #[inline(never)]

@@ -292,3 +292,42 @@ pub fn load_enricher() -> vigil_enrich::Enricher {
     );
     enricher
 }
+
+/// Parsing alone over `files`: the benchmarks' baseline. Returns the records deserialised.
+#[allow(dead_code)] // `bench_input` writes input only
+pub fn parse_only(files: &[PathBuf]) -> u64 {
+    files
+        .iter()
+        .map(|f| {
+            vigil_sources::FileReader::open(f, None, std::sync::Arc::default())
+                .expect("open")
+                .deserialize_only()
+        })
+        .sum()
+}
+
+/// A replay of `files` into a sink that only counts: the ingest paths of the benchmarks.
+#[allow(dead_code)] // `bench_input` writes input only
+pub fn replay_counting(
+    files: &[PathBuf],
+    options: &vigil_ingest::ReplayOptions,
+    enrich: &(dyn Fn(&mut vigil_event::Event) + Sync),
+) -> u64 {
+    let mut n = 0u64;
+    let summary = vigil_ingest::replay(
+        files,
+        options,
+        enrich,
+        &vigil_ingest::NoProgress,
+        &mut |e| {
+            n += 1;
+            std::hint::black_box(e);
+        },
+    )
+    .expect("replay");
+    assert_eq!(
+        summary.rejected, 0,
+        "the benchmark input has no bad records"
+    );
+    n
+}
