@@ -102,12 +102,13 @@ pub(crate) fn extract_host(input: &str) -> Option<&str> {
     };
     // Most inputs are addresses, with no colon at all: then there is neither a scheme nor a
     // port to look for.
-    let first_colon = memchr::memchr(b':', s.as_bytes());
-    let scheme_end = first_colon.and_then(|first| {
-        memchr::memchr_iter(b':', &s.as_bytes()[first..])
-            .map(|i| first + i)
-            .find(|&i| s.as_bytes().get(i + 1..i + 3) == Some(b"//"))
-    });
+    let has_colon = memchr::memchr(b':', s.as_bytes()).is_some();
+    let scheme_end = has_colon
+        .then(|| {
+            memchr::memchr_iter(b':', s.as_bytes())
+                .find(|&i| s.as_bytes().get(i + 1..i + 3) == Some(b"//"))
+        })
+        .flatten();
     let authority = if let Some(i) = scheme_end {
         let rest = &s[i + 3..];
         let authority = &rest[..position(rest, &URL_HOST_END)];
@@ -125,10 +126,9 @@ pub(crate) fn extract_host(input: &str) -> Option<&str> {
     if authority.starts_with('[') {
         return None; // [IPv6] literal
     }
-    let colon = match first_colon {
-        None => None,
-        Some(_) => memchr::memchr(b':', authority.as_bytes()),
-    };
+    let colon = has_colon
+        .then(|| memchr::memchr(b':', authority.as_bytes()))
+        .flatten();
     let host = match colon {
         Some(colon) => {
             let port = &authority[colon + 1..];

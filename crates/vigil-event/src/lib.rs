@@ -443,6 +443,7 @@ impl MailAddress {
         }
         let s = text::trim(s);
         let s = text::trim_ascii_set(s, b"\"");
+        // Five ASCII bytes that read `smtp:` end on a character boundary, so `&s[5..]` holds.
         let s = match s.as_bytes().get(..5) {
             Some(prefix) if s.len() > 5 && prefix.eq_ignore_ascii_case(b"smtp:") => &s[5..],
             _ => s,

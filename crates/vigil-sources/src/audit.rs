@@ -5,13 +5,12 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use vigil_event::text::{is_blank, trim};
 use vigil_event::{
     find_value, DeleteMode, Event, EventKind, FileActivity, FileOperation, Format, InboxRule,
     MailAccessType, MailDelete, MailItemsAccessed, MailSend, MailboxForwarding, NameValue, Outcome,
     RuleChange, SendMode, SignIn, Source, TransportRule,
 };
-
-use vigil_event::text::trim;
 
 use crate::directory::{self, DirectoryView, Target};
 use crate::lenient::{
@@ -135,9 +134,7 @@ impl AuditRecord<'_> {
 }
 
 fn text<'s>(t: &'s Option<Text>) -> Option<&'s str> {
-    t.as_ref()
-        .map(Text::as_str)
-        .filter(|s| !vigil_event::text::is_blank(s))
+    t.as_ref().map(Text::as_str).filter(|s| !is_blank(s))
 }
 
 fn boxed(t: &Option<Text>) -> Option<Box<str>> {
@@ -197,7 +194,7 @@ pub(crate) fn from_record(
     let user_agent = boxed(&rec.user_agent)
         .or_else(|| extended.user_agent.map(|s| trim(s).into()))
         .filter(|s| !s.is_empty());
-    let outcome = match text(&rec.result_status).map(str::trim) {
+    let outcome = match text(&rec.result_status).map(trim) {
         Some(s) if one_of(s, &["success", "succeeded", "true", "partiallysucceeded"]) => {
             Outcome::Success
         }
